@@ -1,0 +1,247 @@
+package dev.ina.api;
+
+/**
+ * Statistics of one all-reduce call.
+ * <p>
+ * The blocking {@code allReduce} returns the collective's own instance, overwritten by the next call; use
+ * {@link #copy()} to keep one. Written by the engine's thread before the call completes, read after.
+ */
+public final class ReduceStats
+{
+    private int round;
+    private Codec codec;
+    private long elements;
+    private int chunks;
+    private long packetsSent;
+    private long retransmits;
+    private long bytesSent;
+    private long bytesReceived;
+    private long pendingReplies;
+    private int minContributors;
+    private long durationNs;
+
+    /**
+     * Clears the statistics at the start of a call. For the engine.
+     *
+     * @param round    call number.
+     * @param codec    codec of the job.
+     * @param elements elements reduced.
+     * @param chunks   packets each way, including exponent-agreement chunks.
+     */
+    public void reset(final int round, final Codec codec, final long elements, final int chunks)
+    {
+        this.round = round;
+        this.codec = codec;
+        this.elements = elements;
+        this.chunks = chunks;
+        packetsSent = 0;
+        retransmits = 0;
+        bytesSent = 0;
+        bytesReceived = 0;
+        pendingReplies = 0;
+        minContributors = Integer.MAX_VALUE;
+        durationNs = 0;
+    }
+
+    /**
+     * Records a packet sent. For the engine.
+     *
+     * @param bytes      datagram length.
+     * @param retransmit whether it was a retransmission.
+     */
+    public void onSent(final int bytes, final boolean retransmit)
+    {
+        packetsSent++;
+        bytesSent += bytes;
+        if (retransmit)
+        {
+            retransmits++;
+        }
+    }
+
+    /**
+     * Records a result received. For the engine.
+     *
+     * @param bytes        datagram length.
+     * @param contributors ranks the sum holds.
+     */
+    public void onResult(final int bytes, final int contributors)
+    {
+        bytesReceived += bytes;
+        minContributors = Math.min(minContributors, contributors);
+    }
+
+    /**
+     * Records a PENDING reply. For the engine.
+     */
+    public void onPending()
+    {
+        pendingReplies++;
+    }
+
+    /**
+     * Records the call's duration. For the engine.
+     *
+     * @param durationNs from start to last result.
+     */
+    public void complete(final long durationNs)
+    {
+        this.durationNs = durationNs;
+        if (minContributors == Integer.MAX_VALUE)
+        {
+            minContributors = 0;
+        }
+    }
+
+    /**
+     * Call number, from 1.
+     *
+     * @return round.
+     */
+    public int round()
+    {
+        return round;
+    }
+
+    /**
+     * Codec used.
+     *
+     * @return codec.
+     */
+    public Codec codec()
+    {
+        return codec;
+    }
+
+    /**
+     * Elements reduced.
+     *
+     * @return count.
+     */
+    public long elements()
+    {
+        return elements;
+    }
+
+    /**
+     * Chunks (packets each way without retransmissions), including exponent-agreement chunks.
+     *
+     * @return count.
+     */
+    public int chunks()
+    {
+        return chunks;
+    }
+
+    /**
+     * Datagrams sent, retransmissions included.
+     *
+     * @return count.
+     */
+    public long packetsSent()
+    {
+        return packetsSent;
+    }
+
+    /**
+     * Retransmitted datagrams.
+     *
+     * @return count.
+     */
+    public long retransmits()
+    {
+        return retransmits;
+    }
+
+    /**
+     * Bytes sent (UDP payload), retransmissions included.
+     *
+     * @return bytes.
+     */
+    public long bytesSent()
+    {
+        return bytesSent;
+    }
+
+    /**
+     * Bytes of results received (UDP payload).
+     *
+     * @return bytes.
+     */
+    public long bytesReceived()
+    {
+        return bytesReceived;
+    }
+
+    /**
+     * PENDING replies: retransmissions that found their chunk still waiting for other ranks.
+     *
+     * @return count.
+     */
+    public long pendingReplies()
+    {
+        return pendingReplies;
+    }
+
+    /**
+     * Fewest contributors of any chunk; equal to the world size when the sum is complete.
+     *
+     * @return ranks.
+     */
+    public int minContributors()
+    {
+        return minContributors;
+    }
+
+    /**
+     * Whether every chunk holds every rank's contribution.
+     *
+     * @param worldSize ranks in the job.
+     * @return true if the result is exact for its codec.
+     */
+    public boolean isComplete(final int worldSize)
+    {
+        return minContributors >= worldSize || elements == 0;
+    }
+
+    /**
+     * Time from the call's start to its last result.
+     *
+     * @return nanoseconds.
+     */
+    public long durationNs()
+    {
+        return durationNs;
+    }
+
+    /**
+     * A copy that later calls do not overwrite.
+     *
+     * @return a new instance.
+     */
+    public ReduceStats copy()
+    {
+        final ReduceStats c = new ReduceStats();
+        c.round = round;
+        c.codec = codec;
+        c.elements = elements;
+        c.chunks = chunks;
+        c.packetsSent = packetsSent;
+        c.retransmits = retransmits;
+        c.bytesSent = bytesSent;
+        c.bytesReceived = bytesReceived;
+        c.pendingReplies = pendingReplies;
+        c.minContributors = minContributors;
+        c.durationNs = durationNs;
+        return c;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "ReduceStats{round=" + round + ", codec=" + codec + ", elements=" + elements + ", chunks=" + chunks +
+            ", packetsSent=" + packetsSent + ", retransmits=" + retransmits + ", bytesSent=" + bytesSent +
+            ", bytesReceived=" + bytesReceived + ", pendingReplies=" + pendingReplies +
+            ", minContributors=" + minContributors + ", durationUs=" + durationNs / 1000 + '}';
+    }
+}

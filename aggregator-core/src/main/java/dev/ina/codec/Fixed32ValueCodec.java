@@ -1,0 +1,76 @@
+package dev.ina.codec;
+
+import dev.ina.api.Codec;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+final class Fixed32ValueCodec extends ValueCodec
+{
+    private final int magnitudeBits;
+    private final int[] ints;
+
+    Fixed32ValueCodec(final int elementsPerPacket, final int worldSize)
+    {
+        super(elementsPerPacket, worldSize);
+        magnitudeBits = FixedPoint.magnitudeBits(Integer.SIZE, worldSize);
+        ints = new int[elementsPerPacket];
+    }
+
+    public Codec codec()
+    {
+        return Codec.FIXED32;
+    }
+
+    public int encode(
+        final float[] values,
+        final int index,
+        final int count,
+        final int exponent,
+        final MutableDirectBuffer dst,
+        final int dstOffset)
+    {
+        final int[] ints = this.ints;
+        final double scale = FixedPoint.scale(exponent, magnitudeBits);
+        final double limit = Math.scalb(1.0d, magnitudeBits);
+        for (int i = 0; i < count; i++)
+        {
+            // Clamping is a no-op when the exponent is the agreed maximum; it keeps a sum from overflowing even
+            // if a rank's values exceed the agreed exponent.
+            final double q = Math.rint(values[index + i] * scale);
+            ints[i] = (int)Math.max(-limit, Math.min(limit, q));
+        }
+        BufferArrays.putInts(ints, 0, dst, dstOffset, count);
+        return count * Integer.BYTES;
+    }
+
+    public void decode(
+        final DirectBuffer src,
+        final int srcOffset,
+        final int count,
+        final int exponent,
+        final int divisor,
+        final float[] dst,
+        final int dstIndex)
+    {
+        final int[] ints = this.ints;
+        BufferArrays.getInts(src, srcOffset, ints, 0, count);
+        // Exact in double: an int32 times a power of two. One division, then one rounding to float: the same bits
+        // on every worker.
+        final double unscale = FixedPoint.unscale(exponent, magnitudeBits);
+        if (divisor == 1)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                dst[dstIndex + i] = (float)(ints[i] * unscale);
+            }
+        }
+        else
+        {
+            final double d = divisor;
+            for (int i = 0; i < count; i++)
+            {
+                dst[dstIndex + i] = (float)(ints[i] * unscale / d);
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package dev.ina.codec;
+
+import dev.ina.protocol.FrameDescriptor;
+
+/**
+ * Fixed-point arithmetic shared by the scaled codecs.
+ * <p>
+ * A chunk's exponent {@code E} is the largest {@link Math#getExponent(float)} of its values, so every value has
+ * a magnitude below {@code 2^(E+1)}. With {@code n} ranks, values are scaled to {@code B = bits - 1 - h}
+ * magnitude bits, {@code h = ceil(log2 n)} bits of headroom: each quantised value is at most {@code 2^B} in
+ * magnitude and the sum of {@code n} of them at most {@code 2^(bits-1-h+h) / 2}, so it cannot overflow. The
+ * exponent agreed for a chunk is the maximum over ranks; a chunk of zeros proposes
+ * {@link FrameDescriptor#EXPONENT_ZERO}.
+ */
+public final class FixedPoint
+{
+    /** Returned by {@link #exponentOf} when a value is NaN or infinite. */
+    public static final int NON_FINITE = Integer.MIN_VALUE;
+
+    private FixedPoint()
+    {
+    }
+
+    /**
+     * Bits of headroom that {@code worldSize} summands need.
+     *
+     * @param worldSize number of ranks, at least 1.
+     * @return {@code ceil(log2(worldSize))}.
+     */
+    public static int headroomBits(final int worldSize)
+    {
+        return 32 - Integer.numberOfLeadingZeros(worldSize - 1);
+    }
+
+    /**
+     * Magnitude bits of one quantised value for a signed integer of {@code bits} bits and {@code worldSize} ranks.
+     *
+     * @param bits      width of the sum's integer type, e.g. 32.
+     * @param worldSize number of ranks.
+     * @return {@code bits - 2 - ceil(log2 n)}: one bit for the sign and one so that {@code n * 2^B} stays below
+     *         the type's maximum.
+     */
+    public static int magnitudeBits(final int bits, final int worldSize)
+    {
+        return bits - 2 - headroomBits(worldSize);
+    }
+
+    /**
+     * Exponent proposal of a run of values: the largest float exponent among them.
+     *
+     * @param values array holding the values.
+     * @param index  first value.
+     * @param count  number of values.
+     * @return the largest {@link Math#getExponent(float)} of a non-zero value, {@link FrameDescriptor#EXPONENT_ZERO}
+     *         if all are zero, or {@link #NON_FINITE} if one is NaN or infinite.
+     */
+    public static int exponentOf(final float[] values, final int index, final int count)
+    {
+        int maxBits = 0;
+        for (int i = index, end = index + count; i < end; i++)
+        {
+            // The magnitude's bit pattern orders like the magnitude itself, and the loop vectorises.
+            maxBits = Math.max(maxBits, Float.floatToRawIntBits(values[i]) & 0x7FFF_FFFF);
+        }
+        if (maxBits == 0)
+        {
+            return FrameDescriptor.EXPONENT_ZERO;
+        }
+        if (maxBits >= 0x7F80_0000)
+        {
+            return NON_FINITE;
+        }
+        return Math.getExponent(Float.intBitsToFloat(maxBits));
+    }
+
+    /**
+     * Factor that maps a value of a chunk with exponent {@code exponent} to its integer representation.
+     *
+     * @param exponent      agreed chunk exponent, not {@link FrameDescriptor#EXPONENT_ZERO}.
+     * @param magnitudeBits from {@link #magnitudeBits}.
+     * @return {@code 2^(magnitudeBits - exponent - 1)}.
+     */
+    public static double scale(final int exponent, final int magnitudeBits)
+    {
+        return Math.scalb(1.0d, magnitudeBits - exponent - 1);
+    }
+
+    /**
+     * Factor that maps an integer sum back to a value: the inverse of {@link #scale}.
+     *
+     * @param exponent      agreed chunk exponent.
+     * @param magnitudeBits from {@link #magnitudeBits}.
+     * @return {@code 2^(exponent + 1 - magnitudeBits)}, or 0 for {@link FrameDescriptor#EXPONENT_ZERO}.
+     */
+    public static double unscale(final int exponent, final int magnitudeBits)
+    {
+        if (exponent == FrameDescriptor.EXPONENT_ZERO)
+        {
+            return 0.0d;
+        }
+        return Math.scalb(1.0d, exponent + 1 - magnitudeBits);
+    }
+}

@@ -1,0 +1,54 @@
+package dev.ina.codec;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+final class Int32SumAccumulator extends SumAccumulator
+{
+    private final int[] sums;
+    private final int[] scratch;
+    private final int limit;
+
+    /**
+     * @param limit largest magnitude a contribution may have; larger values are clamped so that a sum of
+     *              world-size contributions cannot overflow, whatever a rank sends.
+     */
+    Int32SumAccumulator(final int sets, final int elementsPerPacket, final int limit)
+    {
+        super(elementsPerPacket);
+        sums = new int[sets * elementsPerPacket];
+        scratch = new int[elementsPerPacket];
+        this.limit = limit;
+    }
+
+    public void store(final DirectBuffer src, final int srcOffset, final int count, final int set)
+    {
+        final int[] sums = this.sums;
+        final int base = set * elementsPerPacket;
+        BufferArrays.getInts(src, srcOffset, sums, base, count);
+        final int limit = this.limit;
+        for (int i = base, end = base + count; i < end; i++)
+        {
+            sums[i] = Math.max(-limit, Math.min(limit, sums[i]));
+        }
+    }
+
+    public void add(final DirectBuffer src, final int srcOffset, final int count, final int set)
+    {
+        final int[] sums = this.sums;
+        final int[] scratch = this.scratch;
+        BufferArrays.getInts(src, srcOffset, scratch, 0, count);
+        final int base = set * elementsPerPacket;
+        final int limit = this.limit;
+        for (int i = 0; i < count; i++)
+        {
+            sums[base + i] += Math.max(-limit, Math.min(limit, scratch[i]));
+        }
+    }
+
+    public int encode(final int set, final int count, final MutableDirectBuffer dst, final int dstOffset)
+    {
+        BufferArrays.putInts(sums, set * elementsPerPacket, dst, dstOffset, count);
+        return count * Integer.BYTES;
+    }
+}

@@ -1,0 +1,218 @@
+package dev.ina.protocol;
+
+import java.nio.charset.StandardCharsets;
+
+import static java.nio.ByteOrder.LITTLE_ENDIAN;
+
+/**
+ * Flyweight over control frames: JOIN, JOIN_ACK, PENDING, ABORT, LEAVE and ERROR. The header is
+ * {@link HeaderFlyweight}'s; JOIN and JOIN_ACK carry the nonce in the round field and the job's parameters in
+ * the payload:
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |                      Header (32 bytes) ...                   ...
+ *  +-------------------------------+-------------------------------+
+ *  |          World Size           |            Window             | 32
+ *  +-------------------------------+---------------+---------------+
+ *  |      Elements Per Packet      |     Mode      |   Reserved    | 36
+ *  +-------------------------------+---------------+---------------+
+ * </pre>
+ * PENDING carries the bitmap of ranks seen (bit {@code r % 64} of little-endian word {@code r / 64}) with the
+ * count field holding the world size. ERROR and ABORT carry an error code in the contributors field and a UTF-8
+ * message as payload. LEAVE has no payload.
+ */
+public final class ControlFlyweight extends HeaderFlyweight
+{
+    /** Offset of the uint16 world size in a JOIN or JOIN_ACK. */
+    public static final int WORLD_SIZE_OFFSET = FrameDescriptor.HEADER_LENGTH;
+    /** Offset of the uint16 window in a JOIN or JOIN_ACK. */
+    public static final int WINDOW_OFFSET = WORLD_SIZE_OFFSET + 2;
+    /** Offset of the uint16 elements per packet in a JOIN or JOIN_ACK. */
+    public static final int ELEMENTS_PER_PACKET_OFFSET = WINDOW_OFFSET + 2;
+    /** Offset of the uint8 mode in a JOIN or JOIN_ACK. */
+    public static final int MODE_OFFSET = ELEMENTS_PER_PACKET_OFFSET + 2;
+    /** Length of a JOIN or JOIN_ACK frame. */
+    public static final int JOIN_LENGTH = FrameDescriptor.HEADER_LENGTH + 8;
+    /** Longest message carried by ERROR or ABORT, in bytes. */
+    public static final int MAX_MESSAGE_LENGTH = 1024;
+
+    /** Error code: the request does not match the job's configuration. */
+    public static final int ERROR_CONFIG_MISMATCH = 1;
+    /** Error code: the aggregator's slot pool or job table cannot hold the job. */
+    public static final int ERROR_POOL_EXHAUSTED = 2;
+    /** Error code: the request is invalid on its own (rank out of range, window not a power of two, ...). */
+    public static final int ERROR_INVALID_REQUEST = 3;
+    /** Error code: a rank left the job, so the all-reduce cannot complete. */
+    public static final int ERROR_RANK_LEFT = 4;
+    /** Error code: a rank joined again with a new nonce (restarted), which ends the old session. */
+    public static final int ERROR_RANK_REJOINED = 5;
+    /** Error code: the job was idle or incomplete for longer than the aggregator allows. */
+    public static final int ERROR_JOB_EXPIRED = 6;
+    /** Error code: the aggregator is shutting down. */
+    public static final int ERROR_SHUTDOWN = 7;
+
+    /**
+     * World size of a JOIN or JOIN_ACK.
+     *
+     * @return number of ranks, unsigned 16 bits.
+     */
+    public int worldSize()
+    {
+        return buffer.getShort(offset + WORLD_SIZE_OFFSET, LITTLE_ENDIAN) & 0xFFFF;
+    }
+
+    /**
+     * Sets the world size.
+     *
+     * @param worldSize number of ranks.
+     * @return this for a fluent API.
+     */
+    public ControlFlyweight worldSize(final int worldSize)
+    {
+        buffer.putShort(offset + WORLD_SIZE_OFFSET, (short)worldSize, LITTLE_ENDIAN);
+        return this;
+    }
+
+    /**
+     * Window (slots) of a JOIN or JOIN_ACK.
+     *
+     * @return window, unsigned 16 bits.
+     */
+    public int window()
+    {
+        return buffer.getShort(offset + WINDOW_OFFSET, LITTLE_ENDIAN) & 0xFFFF;
+    }
+
+    /**
+     * Sets the window.
+     *
+     * @param window slots, a power of two.
+     * @return this for a fluent API.
+     */
+    public ControlFlyweight window(final int window)
+    {
+        buffer.putShort(offset + WINDOW_OFFSET, (short)window, LITTLE_ENDIAN);
+        return this;
+    }
+
+    /**
+     * Elements per packet of a JOIN or JOIN_ACK.
+     *
+     * @return elements, unsigned 16 bits.
+     */
+    public int elementsPerPacket()
+    {
+        return buffer.getShort(offset + ELEMENTS_PER_PACKET_OFFSET, LITTLE_ENDIAN) & 0xFFFF;
+    }
+
+    /**
+     * Sets the elements per packet.
+     *
+     * @param elementsPerPacket elements in a full chunk.
+     * @return this for a fluent API.
+     */
+    public ControlFlyweight elementsPerPacket(final int elementsPerPacket)
+    {
+        buffer.putShort(offset + ELEMENTS_PER_PACKET_OFFSET, (short)elementsPerPacket, LITTLE_ENDIAN);
+        return this;
+    }
+
+    /**
+     * Mode of a JOIN or JOIN_ACK (0 = exact).
+     *
+     * @return mode byte.
+     */
+    public int mode()
+    {
+        return buffer.getByte(offset + MODE_OFFSET) & 0xFF;
+    }
+
+    /**
+     * Sets the mode.
+     *
+     * @param mode mode byte (0 = exact).
+     * @return this for a fluent API.
+     */
+    public ControlFlyweight mode(final int mode)
+    {
+        buffer.putByte(offset + MODE_OFFSET, (byte)mode);
+        return this;
+    }
+
+    /**
+     * Writes an ERROR or ABORT message as payload and sets the frame length. Control path only: allocates.
+     *
+     * @param message text; truncated to {@link #MAX_MESSAGE_LENGTH} bytes.
+     * @return this for a fluent API.
+     */
+    public ControlFlyweight message(final String message)
+    {
+        final byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
+        final int n = Math.min(bytes.length, MAX_MESSAGE_LENGTH);
+        buffer.putBytes(payloadOffset(), bytes, 0, n);
+        length = FrameDescriptor.HEADER_LENGTH + n;
+        return this;
+    }
+
+    /**
+     * Reads an ERROR or ABORT message. Control path only: allocates.
+     *
+     * @return the payload as UTF-8 text, at most {@link #MAX_MESSAGE_LENGTH} bytes of it.
+     */
+    public String message()
+    {
+        final int n = Math.max(0, Math.min(payloadLength(), MAX_MESSAGE_LENGTH));
+        final byte[] bytes = new byte[n];
+        buffer.getBytes(payloadOffset(), bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Writes a rank bitmap as PENDING payload and sets the count (world size) and frame length.
+     *
+     * @param words     bitmap words.
+     * @param wordIndex first word of the bitmap in {@code words}.
+     * @param worldSize number of ranks the bitmap covers.
+     * @return this for a fluent API.
+     */
+    public ControlFlyweight rankBitmap(final long[] words, final int wordIndex, final int worldSize)
+    {
+        final int wordCount = wordsFor(worldSize);
+        for (int i = 0; i < wordCount; i++)
+        {
+            buffer.putLong(payloadOffset() + i * Long.BYTES, words[wordIndex + i], LITTLE_ENDIAN);
+        }
+        count(worldSize);
+        length = FrameDescriptor.HEADER_LENGTH + wordCount * Long.BYTES;
+        return this;
+    }
+
+    /**
+     * Whether a PENDING frame's bitmap has a rank's bit set.
+     *
+     * @param rank rank to test.
+     * @return true if the rank was seen; false if not or if the bitmap is too short.
+     */
+    public boolean hasRank(final int rank)
+    {
+        final int word = rank >>> 6;
+        if ((word + 1) * Long.BYTES > payloadLength())
+        {
+            return false;
+        }
+        return (buffer.getLong(payloadOffset() + word * Long.BYTES, LITTLE_ENDIAN) & (1L << rank)) != 0;
+    }
+
+    /**
+     * Bitmap words needed for a world size.
+     *
+     * @param worldSize number of ranks.
+     * @return {@code ceil(worldSize / 64)}.
+     */
+    public static int wordsFor(final int worldSize)
+    {
+        return (worldSize + 63) >>> 6;
+    }
+}

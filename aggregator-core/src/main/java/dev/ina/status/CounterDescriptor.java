@@ -1,0 +1,93 @@
+package dev.ina.status;
+
+/**
+ * Counters of the aggregator and of a worker, with stable ids so that tools can read them by id.
+ * Drops are counted per reason: a datagram that is dropped moves exactly one {@code DROP_*} counter.
+ */
+public enum CounterDescriptor
+{
+    /** Datagrams handed to an engine. */
+    FRAMES_RECEIVED(1, "frames received"),
+    /** Bytes of datagrams handed to an engine. */
+    BYTES_RECEIVED(2, "bytes received"),
+    /** Frames sent (one per destination). */
+    FRAMES_SENT(3, "frames sent"),
+    /** Bytes of frames sent (per destination). */
+    BYTES_SENT(4, "bytes sent"),
+    /** Contributions added to a sum. */
+    CONTRIBUTIONS(5, "contributions added"),
+    /** Chunks whose sum was completed. */
+    CHUNKS_COMPLETED(6, "chunks completed"),
+    /** Results sent again to a rank that retransmitted after the set finished. */
+    RESULTS_RESENT(7, "results re-sent"),
+    /** PENDING replies to retransmissions or repeated JOINs. */
+    PENDING_SENT(8, "pending replies sent"),
+    /** Jobs whose ranks all joined. */
+    JOBS_STARTED(9, "jobs started"),
+    /** Jobs ended: all ranks left, expired or aborted. */
+    JOBS_ENDED(10, "jobs ended"),
+    /** ERROR or ABORT frames sent. */
+    ERRORS_SENT(11, "errors sent"),
+    /** Sends the transport refused (back-pressure, no route). */
+    SEND_FAILURES(12, "send failures"),
+    /** Retransmissions by a worker. */
+    RETRANSMITS(13, "retransmits"),
+
+    /** Dropped: shorter than a header or than its type needs. */
+    DROP_SHORT(20, "dropped: short"),
+    /** Dropped: another protocol version. */
+    DROP_VERSION(21, "dropped: version"),
+    /** Dropped: unknown or unexpected frame type. */
+    DROP_TYPE(22, "dropped: type"),
+    /** Dropped: no such job (or not started). */
+    DROP_UNKNOWN_JOB(23, "dropped: unknown job"),
+    /** Dropped: wrong session token. */
+    DROP_TOKEN(24, "dropped: session token"),
+    /** Dropped: rank out of range or sent from another address than the rank joined from. */
+    DROP_RANK(25, "dropped: rank or sender"),
+    /** Dropped: codec other than the job's. */
+    DROP_CODEC(26, "dropped: codec"),
+    /** Dropped: slot or shadow set not matching the sequence, or out of range. */
+    DROP_SLOT(27, "dropped: slot"),
+    /** Dropped: count does not fit the length, the packet size or the set's chunk. */
+    DROP_LENGTH(28, "dropped: count or length"),
+    /** Dropped: a sequence the set cannot take (ahead of the window). */
+    DROP_SEQUENCE(29, "dropped: sequence"),
+    /** Dropped: an older sequence or round than the set or call holds. */
+    DROP_STALE(30, "dropped: stale"),
+    /** Dropped: a rank's second contribution to an unfinished set. */
+    DROP_DUPLICATE(31, "dropped: duplicate"),
+    /** Dropped: exponent different from the one the set was started with. */
+    DROP_EXPONENT(32, "dropped: exponent"),
+    /** Dropped: a malformed control frame (bad parameters). */
+    DROP_CONTROL(33, "dropped: control");
+
+    private final int id;
+    private final String label;
+
+    CounterDescriptor(final int id, final String label)
+    {
+        this.id = id;
+        this.label = label;
+    }
+
+    /**
+     * Stable id of the counter.
+     *
+     * @return id, unique among descriptors.
+     */
+    public int id()
+    {
+        return id;
+    }
+
+    /**
+     * Human-readable label.
+     *
+     * @return label.
+     */
+    public String label()
+    {
+        return label;
+    }
+}

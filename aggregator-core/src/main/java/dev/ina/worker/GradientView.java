@@ -1,0 +1,90 @@
+package dev.ina.worker;
+
+import dev.ina.codec.ValueCodec;
+import org.agrona.MutableDirectBuffer;
+
+import java.nio.FloatBuffer;
+
+/**
+ * The caller's gradient during one call: a float[] range or a FloatBuffer (heap or direct), read for sending and
+ * overwritten in place with results. Reused across calls: {@link #wrap} re-points it without allocating.
+ */
+final class GradientView
+{
+    private float[] array;
+    private int arrayOffset;
+    private FloatBuffer buffer;
+    private int bufferIndex;
+    private final float[] scratch;
+
+    GradientView(final int elementsPerPacket)
+    {
+        scratch = new float[elementsPerPacket];
+    }
+
+    void wrap(final float[] array, final int offset)
+    {
+        this.array = array;
+        this.arrayOffset = offset;
+        this.buffer = null;
+    }
+
+    void wrap(final FloatBuffer buffer, final int index)
+    {
+        this.buffer = buffer;
+        this.bufferIndex = index;
+        this.array = null;
+    }
+
+    void release()
+    {
+        array = null;
+        buffer = null;
+    }
+
+    int exponentOf(final ValueCodec codec, final int index, final int count)
+    {
+        if (array != null)
+        {
+            return codec.exponentOf(array, arrayOffset + index, count);
+        }
+        buffer.get(bufferIndex + index, scratch, 0, count);
+        return codec.exponentOf(scratch, 0, count);
+    }
+
+    int encode(
+        final ValueCodec codec,
+        final int index,
+        final int count,
+        final int exponent,
+        final MutableDirectBuffer dst,
+        final int dstOffset)
+    {
+        if (array != null)
+        {
+            return codec.encode(array, arrayOffset + index, count, exponent, dst, dstOffset);
+        }
+        buffer.get(bufferIndex + index, scratch, 0, count);
+        return codec.encode(scratch, 0, count, exponent, dst, dstOffset);
+    }
+
+    void decode(
+        final ValueCodec codec,
+        final MutableDirectBuffer src,
+        final int srcOffset,
+        final int index,
+        final int count,
+        final int exponent,
+        final int divisor)
+    {
+        if (array != null)
+        {
+            codec.decode(src, srcOffset, count, exponent, divisor, array, arrayOffset + index);
+        }
+        else
+        {
+            codec.decode(src, srcOffset, count, exponent, divisor, scratch, 0);
+            buffer.put(bufferIndex + index, scratch, 0, count);
+        }
+    }
+}

@@ -1,0 +1,834 @@
+package dev.ina.worker;
+
+import dev.ina.api.CollectiveException;
+import dev.ina.api.Codec;
+import dev.ina.api.ReduceOp;
+import dev.ina.api.ReduceStats;
+import dev.ina.codec.FixedPoint;
+import dev.ina.codec.ValueCodec;
+import dev.ina.config.WorkerConfig;
+import dev.ina.protocol.ControlFlyweight;
+import dev.ina.protocol.FrameDescriptor;
+import dev.ina.status.CounterDescriptor;
+import dev.ina.status.Counters;
+import dev.ina.transport.FrameHandler;
+import dev.ina.transport.FrameSender;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.util.concurrent.TimeUnit;
+
+import static dev.ina.protocol.FrameDescriptor.EXPONENT_ZERO;
+import static dev.ina.protocol.FrameDescriptor.FLAG_LAST;
+import static dev.ina.protocol.FrameDescriptor.FLAG_RETRANSMIT;
+import static dev.ina.protocol.FrameDescriptor.FLAG_SHADOW_SET;
+import static dev.ina.protocol.FrameDescriptor.HEADER_LENGTH;
+
+/**
+ * The worker's streaming engine for one rank of one job: the JOIN handshake, then all-reduce calls that stream
+ * chunks through a window of slots, and LEAVE.
+ * <p>
+ * A call of {@code C} data chunks uses {@code H + C} consecutive sequence numbers. Scaled codecs first send
+ * {@code H = min(window, C)} empty exponent-agreement chunks; every chunk {@code s} carries this rank's exponent
+ * proposal for chunk {@code s + H}, and its result carries the agreed maximum, so each data chunk is quantised
+ * with an exponent every rank agreed on before it is sent (SwitchML's piggy-back). Unscaled codecs use
+ * {@code H = 0}. Sequence {@code s} is sent only once the result of {@code s - window} arrived (a sliding window
+ * of at most {@code window} chunks), which is what lets the aggregator reuse slot sets safely; the window in use
+ * shrinks by half on a timeout and grows by one per window of results, so the window paces rather than floods.
+ * Lost chunks are retransmitted after an adaptive timeout (Jacobson's estimator, Karn's rule, exponential back-off);
+ * a call with no progress for the configured timeout fails with a {@link CollectiveException} that says which
+ * side went silent.
+ * <p>
+ * Pure and single-threaded: no sockets, no clocks, no threads. The owner calls {@link #onFrame} and
+ * {@link #doWork} from one thread and passes the time.
+ */
+public final class WorkerSession implements FrameHandler
+{
+    /** Peer id of the aggregator in {@link FrameSender#send}. */
+    public static final int AGGREGATOR_PEER = 0;
+
+    private static final long JOIN_RETRY_MIN_NS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long JOIN_RETRY_MAX_NS = TimeUnit.MILLISECONDS.toNanos(250);
+    private static final int LEAVE_COPIES = 3;
+    private static final int MAX_LISTED_RANKS = 16;
+
+    /** Life cycle of a session. */
+    public enum State
+    {
+        /** Created; {@link #startJoin} not called yet. */
+        NEW,
+        /** JOIN sent, waiting for every rank to join. */
+        JOINING,
+        /** Joined; no call in progress. */
+        READY,
+        /** An all-reduce call is in progress. */
+        CALL,
+        /** Failed; {@link #failure()} says why. No further calls. */
+        FAILED,
+        /** Left the job. */
+        CLOSED
+    }
+
+    private final WorkerConfig config;
+    private final FrameSender sender;
+    private final Counters counters;
+    private final ValueCodec codec;
+    private final boolean scaled;
+    private final int window;
+    private final int elementsPerPacket;
+    private final int worldSize;
+    private final int rank;
+    private final int nonce;
+    private final String aggregatorName;
+
+    private final UnsafeBuffer frameBuffer =
+        new UnsafeBuffer(ByteBuffer.allocateDirect(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH));
+    private final ControlFlyweight out = new ControlFlyweight();
+    private final ControlFlyweight in = new ControlFlyweight();
+    private final GradientView gradient;
+    private final ReduceStats stats = new ReduceStats();
+
+    // Per window entry, indexed by sequence & (window - 1): valid for sequences in [lowest, next).
+    private final long[] sentNs;
+    private final int[] retries;
+    private final boolean[] received;
+    // Agreed exponents, indexed by sequence & (2 * window - 1), valid where agreedFor matches the sequence.
+    private final int[] agreedFor;
+    private final byte[] agreedExponent;
+    private final long[] pendingSeen;
+
+    private State state = State.NEW;
+    private CollectiveException failure;
+    private int token;
+    private int nextSequence;
+    private int round;
+
+    private long joinDeadlineNs;
+    private long nextJoinSendNs;
+    private long joinRetryNs;
+    private boolean joinPendingHeard;
+
+    private int base;
+    private int headerChunks;
+    private int dataChunks;
+    private int totalChunks;
+    private int elementCount;
+    private int divisorForAvg;
+    private ReduceOp op;
+    private int lowest;
+    private int next;
+    private long callStartNs;
+    private long lastProgressNs;
+    private long lastHeardNs;
+    private long lastPendingNs;
+    private int pendingSequence;
+    private long nextTimerCheckNs;
+
+    private int congestionWindow;
+    private int congestionCredit;
+    private long srttNs;
+    private long rttVarNs;
+    private long rtoNs;
+
+    /**
+     * Creates a session; nothing is sent until {@link #startJoin}.
+     *
+     * @param config   worker configuration.
+     * @param sender   how frames reach the aggregator (peer {@link #AGGREGATOR_PEER}).
+     * @param counters where drops and traffic are counted.
+     * @param nonce    random per process start, so the aggregator can tell a restarted rank; not 0.
+     */
+    public WorkerSession(final WorkerConfig config, final FrameSender sender, final Counters counters, final int nonce)
+    {
+        this.config = config;
+        this.sender = sender;
+        this.counters = counters;
+        this.codec = ValueCodec.create(config.codec(), config.elementsPerPacket(), config.worldSize());
+        this.scaled = config.codec().isScaled();
+        this.window = config.window();
+        this.elementsPerPacket = config.elementsPerPacket();
+        this.worldSize = config.worldSize();
+        this.rank = config.rank();
+        this.nonce = nonce;
+        this.aggregatorName = config.aggregatorHost() + ':' + config.aggregatorPort();
+        this.gradient = new GradientView(elementsPerPacket);
+        sentNs = new long[window];
+        retries = new int[window];
+        received = new boolean[window];
+        agreedFor = new int[2 * window];
+        agreedExponent = new byte[2 * window];
+        pendingSeen = new long[ControlFlyweight.wordsFor(worldSize)];
+        congestionWindow = window;
+        rtoNs = config.initialRtoNs();
+    }
+
+    /**
+     * Current state.
+     *
+     * @return state.
+     */
+    public State state()
+    {
+        return state;
+    }
+
+    /**
+     * Why the session failed, or null.
+     *
+     * @return the failure.
+     */
+    public CollectiveException failure()
+    {
+        return failure;
+    }
+
+    /**
+     * Statistics of the current or last call; overwritten by the next call.
+     *
+     * @return stats.
+     */
+    public ReduceStats stats()
+    {
+        return stats;
+    }
+
+    /**
+     * Window in use after congestion control.
+     *
+     * @return chunks in flight allowed.
+     */
+    public int congestionWindow()
+    {
+        return congestionWindow;
+    }
+
+    /**
+     * Current retransmission timeout.
+     *
+     * @return nanoseconds.
+     */
+    public long rtoNs()
+    {
+        return rtoNs;
+    }
+
+    /**
+     * Sends JOIN; repeated by {@link #doWork} until every rank joined or the join timeout passes.
+     *
+     * @param nowNs current time.
+     */
+    public void startJoin(final long nowNs)
+    {
+        requireState(State.NEW, "startJoin");
+        state = State.JOINING;
+        joinDeadlineNs = nowNs + config.joinTimeoutNs();
+        joinRetryNs = JOIN_RETRY_MIN_NS;
+        sendJoin(nowNs);
+    }
+
+    /**
+     * Starts an all-reduce of a float[] range, in place.
+     *
+     * @param data   values; overwritten with the result when the call completes.
+     * @param offset first element.
+     * @param count  elements.
+     * @param op     reduction.
+     * @param nowNs  current time.
+     */
+    public void startCall(final float[] data, final int offset, final int count, final ReduceOp op, final long nowNs)
+    {
+        if (offset < 0 || count < 0 || offset > data.length - count)
+        {
+            throw new IndexOutOfBoundsException(
+                "offset=" + offset + " count=" + count + " length=" + data.length);
+        }
+        requireState(State.READY, "allReduce");
+        gradient.wrap(data, offset);
+        beginCall(count, op, nowNs);
+    }
+
+    /**
+     * Starts an all-reduce of a FloatBuffer range (heap or direct), in place; the buffer's position and limit are
+     * not changed.
+     *
+     * @param data  values; overwritten with the result when the call completes.
+     * @param index first element (absolute index).
+     * @param count elements.
+     * @param op    reduction.
+     * @param nowNs current time.
+     */
+    public void startCall(final FloatBuffer data, final int index, final int count, final ReduceOp op, final long nowNs)
+    {
+        if (index < 0 || count < 0 || index > data.capacity() - count)
+        {
+            throw new IndexOutOfBoundsException(
+                "index=" + index + " count=" + count + " capacity=" + data.capacity());
+        }
+        if (data.isReadOnly())
+        {
+            throw new IllegalArgumentException("allReduce needs a writable buffer: the result is written in place");
+        }
+        requireState(State.READY, "allReduce");
+        gradient.wrap(data, index);
+        beginCall(count, op, nowNs);
+    }
+
+    /**
+     * Whether the last call completed (state back to READY).
+     *
+     * @return true when no call is in progress and the session has not failed.
+     */
+    public boolean isReady()
+    {
+        return state == State.READY;
+    }
+
+    /**
+     * Leaves the job: sends LEAVE (several copies, best effort) and closes the session. A call in progress fails.
+     *
+     * @param nowNs current time.
+     */
+    public void leave(final long nowNs)
+    {
+        if (state == State.CALL)
+        {
+            fail(CollectiveException.Reason.CLOSED, "the collective was closed during allReduce round " + round);
+        }
+        if (token != 0 && (state == State.READY || state == State.FAILED))
+        {
+            for (int i = 0; i < LEAVE_COPIES; i++)
+            {
+                header(FrameDescriptor.TYPE_LEAVE, 0).sessionToken(token).round(round);
+                send(HEADER_LENGTH, false);
+            }
+        }
+        if (state != State.FAILED)
+        {
+            state = State.CLOSED;
+        }
+        gradient.release();
+    }
+
+    /**
+     * Drives timers: JOIN retries, retransmissions, timeouts.
+     *
+     * @param nowNs current time.
+     * @return amount of work done (frames sent or state changes).
+     */
+    public int doWork(final long nowNs)
+    {
+        if (state == State.JOINING)
+        {
+            return joinWork(nowNs);
+        }
+        if (state == State.CALL)
+        {
+            return callWork(nowNs);
+        }
+        return 0;
+    }
+
+    @Override
+    public void onFrame(
+        final MutableDirectBuffer buffer, final int offset, final int length, final int peer, final long nowNs)
+    {
+        counters.increment(CounterDescriptor.FRAMES_RECEIVED);
+        counters.add(CounterDescriptor.BYTES_RECEIVED, length);
+        if (length < HEADER_LENGTH)
+        {
+            counters.increment(CounterDescriptor.DROP_SHORT);
+            return;
+        }
+        in.wrap(buffer, offset, length);
+        if (in.version() != FrameDescriptor.VERSION)
+        {
+            counters.increment(CounterDescriptor.DROP_VERSION);
+            return;
+        }
+        if (in.jobId() != config.jobId())
+        {
+            counters.increment(CounterDescriptor.DROP_UNKNOWN_JOB);
+            return;
+        }
+        switch (in.type())
+        {
+            case FrameDescriptor.TYPE_RESULT:
+                onResult(length, nowNs);
+                break;
+            case FrameDescriptor.TYPE_PENDING:
+                onPending(nowNs);
+                break;
+            case FrameDescriptor.TYPE_JOIN_ACK:
+                onJoinAck(length, nowNs);
+                break;
+            case FrameDescriptor.TYPE_ABORT:
+            case FrameDescriptor.TYPE_ERROR:
+                onError(nowNs);
+                break;
+            default:
+                counters.increment(CounterDescriptor.DROP_TYPE);
+        }
+    }
+
+    private void requireState(final State expected, final String operation)
+    {
+        if (state != expected)
+        {
+            if (state == State.FAILED)
+            {
+                throw new CollectiveException(failure.reason(),
+                    operation + " after the collective failed: " + failure.getMessage(), failure);
+            }
+            if (state == State.CLOSED)
+            {
+                throw new CollectiveException(CollectiveException.Reason.CLOSED, operation + " after close");
+            }
+            throw new IllegalStateException(operation + " needs state " + expected + " but the session is " + state);
+        }
+    }
+
+    private void fail(final CollectiveException.Reason reason, final String message)
+    {
+        if (state != State.FAILED)
+        {
+            failure = new CollectiveException(reason,
+                "job " + config.jobId() + " rank " + rank + "/" + worldSize + ": " + message);
+            state = State.FAILED;
+            gradient.release();
+        }
+    }
+
+    // ---------------------------------------------------------------- join
+
+    private void sendJoin(final long nowNs)
+    {
+        header(FrameDescriptor.TYPE_JOIN, 0).round(nonce);
+        out.worldSize(worldSize).window(window).elementsPerPacket(elementsPerPacket).mode(0);
+        send(ControlFlyweight.JOIN_LENGTH, false);
+        nextJoinSendNs = nowNs + joinRetryNs;
+        joinRetryNs = Math.min(JOIN_RETRY_MAX_NS, joinRetryNs * 2);
+    }
+
+    private int joinWork(final long nowNs)
+    {
+        if (nowNs - joinDeadlineNs >= 0)
+        {
+            final String detail = joinPendingHeard ?
+                "the aggregator at " + aggregatorName + " answers, but rank(s) " + listMissing() +
+                " have not joined: start them with the same job id, world size and aggregator" :
+                "no answer from the aggregator at " + aggregatorName + ": is it running and reachable " +
+                "(address, port, firewall)?";
+            fail(CollectiveException.Reason.TIMEOUT, "not every rank joined within " +
+                TimeUnit.NANOSECONDS.toMillis(config.joinTimeoutNs()) + " ms; " + detail);
+            return 1;
+        }
+        if (nowNs - nextJoinSendNs >= 0)
+        {
+            sendJoin(nowNs);
+            return 1;
+        }
+        return 0;
+    }
+
+    private void onJoinAck(final int length, final long nowNs)
+    {
+        if (state != State.JOINING || length < ControlFlyweight.JOIN_LENGTH || in.round() != nonce ||
+            in.rank() != rank || in.sessionToken() == 0)
+        {
+            counters.increment(CounterDescriptor.DROP_STALE);
+            return;
+        }
+        if (in.worldSize() != worldSize || in.window() != window || in.elementsPerPacket() != elementsPerPacket ||
+            in.codec() != config.codec().id())
+        {
+            counters.increment(CounterDescriptor.DROP_CONTROL);
+            return;
+        }
+        token = in.sessionToken();
+        nextSequence = in.sequence();
+        lastHeardNs = nowNs;
+        state = State.READY;
+    }
+
+    private void onPending(final long nowNs)
+    {
+        final int words = pendingSeen.length;
+        if (in.count() != worldSize || in.payloadLength() < words * Long.BYTES)
+        {
+            counters.increment(CounterDescriptor.DROP_LENGTH);
+            return;
+        }
+        if (state == State.JOINING && in.round() == nonce && in.rank() == rank)
+        {
+            joinPendingHeard = true;
+        }
+        else if (state == State.CALL && in.sessionToken() == token && in.round() == round)
+        {
+            lastPendingNs = nowNs;
+            pendingSequence = in.sequence();
+            stats.onPending();
+        }
+        else
+        {
+            counters.increment(CounterDescriptor.DROP_STALE);
+            return;
+        }
+        lastHeardNs = nowNs;
+        for (int i = 0; i < words; i++)
+        {
+            pendingSeen[i] = in.buffer().getLong(in.payloadOffset() + i * Long.BYTES, java.nio.ByteOrder.LITTLE_ENDIAN);
+        }
+    }
+
+    private void onError(final long nowNs)
+    {
+        final boolean forUs = token != 0 ? in.sessionToken() == token : in.round() == nonce && in.rank() == rank;
+        if (!forUs || state == State.CLOSED || state == State.FAILED || state == State.NEW)
+        {
+            counters.increment(CounterDescriptor.DROP_STALE);
+            return;
+        }
+        lastHeardNs = nowNs;
+        final boolean abort = in.type() == FrameDescriptor.TYPE_ABORT;
+        fail(abort ? CollectiveException.Reason.ABORTED : CollectiveException.Reason.REFUSED,
+            (abort ? "the aggregator ended the job: " : "the aggregator refused: ") + in.message());
+    }
+
+    private String listMissing()
+    {
+        final StringBuilder sb = new StringBuilder("[");
+        int listed = 0;
+        for (int r = 0; r < worldSize && listed < MAX_LISTED_RANKS; r++)
+        {
+            if ((pendingSeen[r >>> 6] & (1L << r)) == 0)
+            {
+                sb.append(listed++ == 0 ? "" : ", ").append(r);
+            }
+        }
+        return sb.append(']').toString();
+    }
+
+    // ---------------------------------------------------------------- calls
+
+    private void beginCall(final int count, final ReduceOp op, final long nowNs)
+    {
+        this.op = op;
+        elementCount = count;
+        dataChunks = (int)(((long)count + elementsPerPacket - 1) / elementsPerPacket);
+        headerChunks = scaled ? Math.min(window, dataChunks) : 0;
+        totalChunks = headerChunks + dataChunks;
+        base = nextSequence;
+        nextSequence += totalChunks;
+        lowest = base;
+        next = base;
+        round++;
+        stats.reset(round, config.codec(), count, totalChunks);
+        callStartNs = nowNs;
+        lastProgressNs = nowNs;
+        lastPendingNs = nowNs - config.timeoutNs();
+        nextTimerCheckNs = nowNs + rtoNs;
+        divisorForAvg = 0;
+        for (int i = 0; i < agreedFor.length; i++)
+        {
+            agreedFor[i] = base - 1;
+        }
+        if (totalChunks == 0)
+        {
+            completeCall(nowNs);
+            return;
+        }
+        state = State.CALL;
+        sendReady(nowNs);
+    }
+
+    private void completeCall(final long nowNs)
+    {
+        stats.complete(nowNs - callStartNs);
+        gradient.release();
+        state = State.READY;
+    }
+
+    private void sendReady(final long nowNs)
+    {
+        final int end = base + totalChunks;
+        while (next - end < 0 && next - lowest < congestionWindow)
+        {
+            final int sequence = next;
+            if (isData(sequence) && scaled && agreedFor[sequence & (2 * window - 1)] != sequence)
+            {
+                break;
+            }
+            final int w = sequence & (window - 1);
+            sentNs[w] = nowNs;
+            retries[w] = 0;
+            received[w] = false;
+            next++;
+            if (!sendChunk(sequence, false))
+            {
+                return;
+            }
+        }
+        nextTimerCheckNs = Math.min(nextTimerCheckNs, nowNs + rtoNs);
+    }
+
+    private boolean isData(final int sequence)
+    {
+        return sequence - base >= headerChunks;
+    }
+
+    /**
+     * Sends a chunk; false if the call failed while preparing it (a value the codec cannot carry).
+     */
+    private boolean sendChunk(final int sequence, final boolean retransmit)
+    {
+        final int index = sequence - base;
+        int count = 0;
+        int exponent = 0;
+        int proposalChunk = index;
+        if (index >= headerChunks)
+        {
+            final int chunk = index - headerChunks;
+            count = chunkCount(chunk);
+            if (scaled)
+            {
+                exponent = agreedExponent[sequence & (2 * window - 1)];
+            }
+            proposalChunk = chunk + headerChunks;
+        }
+        int proposal = EXPONENT_ZERO;
+        if (scaled && proposalChunk < dataChunks)
+        {
+            proposal = gradient.exponentOf(codec, proposalChunk * elementsPerPacket, chunkCount(proposalChunk));
+            if (proposal == FixedPoint.NON_FINITE)
+            {
+                fail(CollectiveException.Reason.INVALID_INPUT, "allReduce round " + round + ": a value in elements [" +
+                    (long)proposalChunk * elementsPerPacket + ", " +
+                    ((long)proposalChunk * elementsPerPacket + chunkCount(proposalChunk)) + ") is NaN or infinite, " +
+                    "which " + config.codec() + " cannot carry; use FP32 or fix the gradient");
+                return false;
+            }
+        }
+        final int flags = ((sequence >>> Integer.numberOfTrailingZeros(window)) & 1) * FLAG_SHADOW_SET |
+            (index == totalChunks - 1 ? FLAG_LAST : 0) | (retransmit ? FLAG_RETRANSMIT : 0);
+        header(FrameDescriptor.TYPE_CONTRIB, flags)
+            .sessionToken(token)
+            .slot(sequence & (window - 1))
+            .round(round)
+            .sequence(sequence)
+            .count(count)
+            .exponent(exponent)
+            .nextExponent(proposal);
+        int length = HEADER_LENGTH;
+        if (count > 0)
+        {
+            length += gradient.encode(codec, (index - headerChunks) * elementsPerPacket, count, exponent,
+                frameBuffer, HEADER_LENGTH);
+        }
+        send(length, retransmit);
+        return true;
+    }
+
+    private int chunkCount(final int chunk)
+    {
+        return Math.min(elementsPerPacket, elementCount - chunk * elementsPerPacket);
+    }
+
+    private void onResult(final int length, final long nowNs)
+    {
+        final int sequence = in.sequence();
+        if (state != State.CALL || in.sessionToken() != token || in.round() != round ||
+            sequence - lowest < 0 || sequence - next >= 0)
+        {
+            counters.increment(CounterDescriptor.DROP_STALE);
+            return;
+        }
+        final int w = sequence & (window - 1);
+        if (received[w])
+        {
+            counters.increment(CounterDescriptor.DROP_DUPLICATE);
+            return;
+        }
+        final int index = sequence - base;
+        final boolean data = index >= headerChunks;
+        final int expected = data ? chunkCount(index - headerChunks) : 0;
+        final int contributors = in.contributors();
+        if (in.codec() != config.codec().id() || in.count() != expected ||
+            in.payloadLength() != expected * config.codec().bytesDown())
+        {
+            counters.increment(CounterDescriptor.DROP_LENGTH);
+            return;
+        }
+        if (contributors != worldSize)
+        {
+            counters.increment(CounterDescriptor.DROP_CONTROL);
+            return;
+        }
+
+        received[w] = true;
+        lastProgressNs = nowNs;
+        lastHeardNs = nowNs;
+        stats.onResult(length, contributors);
+        if (retries[w] == 0)
+        {
+            sampleRtt(nowNs - sentNs[w]);
+        }
+        if (scaled && index + headerChunks < totalChunks)
+        {
+            final int target = sequence + headerChunks;
+            agreedFor[target & (2 * window - 1)] = target;
+            agreedExponent[target & (2 * window - 1)] = (byte)in.nextExponent();
+        }
+        if (data && expected > 0)
+        {
+            final int divisor = op == ReduceOp.AVG ? contributors : 1;
+            gradient.decode(codec, in.buffer(), in.payloadOffset(), (index - headerChunks) * elementsPerPacket,
+                expected, in.exponent(), divisor);
+        }
+
+        while (lowest - next < 0 && received[lowest & (window - 1)])
+        {
+            received[lowest & (window - 1)] = false;
+            lowest++;
+            if (congestionWindow < window && ++congestionCredit >= congestionWindow)
+            {
+                congestionCredit = 0;
+                congestionWindow++;
+            }
+        }
+        if (lowest - (base + totalChunks) == 0)
+        {
+            completeCall(nowNs);
+        }
+        else
+        {
+            sendReady(nowNs);
+        }
+    }
+
+    private void sampleRtt(final long sampleNs)
+    {
+        if (srttNs == 0)
+        {
+            srttNs = sampleNs;
+            rttVarNs = sampleNs / 2;
+        }
+        else
+        {
+            rttVarNs += (Math.abs(srttNs - sampleNs) - rttVarNs) / 4;
+            srttNs += (sampleNs - srttNs) / 8;
+        }
+        rtoNs = Math.max(config.minRtoNs(), Math.min(config.maxRtoNs(), srttNs + 4 * rttVarNs));
+    }
+
+    private int callWork(final long nowNs)
+    {
+        if (nowNs - lastProgressNs > config.timeoutNs())
+        {
+            fail(CollectiveException.Reason.TIMEOUT, describeStall(nowNs));
+            return 1;
+        }
+        if (nowNs - nextTimerCheckNs < 0)
+        {
+            return 0;
+        }
+        int work = 0;
+        long earliest = nowNs + config.maxRtoNs();
+        for (int sequence = lowest; sequence - next < 0; sequence++)
+        {
+            final int w = sequence & (window - 1);
+            if (received[w])
+            {
+                continue;
+            }
+            final long deadline = sentNs[w] + Math.min(config.maxRtoNs(), rtoNs << Math.min(retries[w], 20));
+            if (nowNs - deadline >= 0)
+            {
+                if (work == 0)
+                {
+                    // One loss event per scan: halve the window, as TCP does once per window.
+                    congestionWindow = Math.max(1, congestionWindow / 2);
+                    congestionCredit = 0;
+                }
+                retries[w]++;
+                sentNs[w] = nowNs;
+                counters.increment(CounterDescriptor.RETRANSMITS);
+                if (!sendChunk(sequence, true))
+                {
+                    return work + 1;
+                }
+                work++;
+                earliest = Math.min(earliest, nowNs + Math.min(config.maxRtoNs(), rtoNs << Math.min(retries[w], 20)));
+            }
+            else
+            {
+                earliest = Math.min(earliest, deadline);
+            }
+        }
+        nextTimerCheckNs = earliest;
+        return work;
+    }
+
+    private String describeStall(final long nowNs)
+    {
+        final int w = lowest & (window - 1);
+        final StringBuilder sb = new StringBuilder()
+            .append("allReduce round ").append(round).append(" made no progress for ")
+            .append(TimeUnit.NANOSECONDS.toMillis(nowNs - lastProgressNs)).append(" ms (timeout ")
+            .append(TimeUnit.NANOSECONDS.toMillis(config.timeoutNs())).append(" ms): ")
+            .append(lowest - base).append(" of ").append(totalChunks).append(" chunks done, sequence ")
+            .append(lowest).append(" retried ").append(retries[w]).append(" times; ");
+        if (nowNs - lastPendingNs <= 2 * config.maxRtoNs() + TimeUnit.MILLISECONDS.toNanos(100))
+        {
+            sb.append("the aggregator at ").append(aggregatorName).append(" answers but is still waiting for rank(s) ")
+                .append(listMissing()).append(" (sequence ").append(pendingSequence)
+                .append("): is that rank alive and calling allReduce with the same sizes?");
+        }
+        else
+        {
+            sb.append("no answer from the aggregator at ").append(aggregatorName).append(" for ")
+                .append(TimeUnit.NANOSECONDS.toMillis(nowNs - lastHeardNs))
+                .append(" ms: is it running and reachable?");
+        }
+        return sb.toString();
+    }
+
+    // ---------------------------------------------------------------- sending
+
+    private ControlFlyweight header(final byte type, final int flags)
+    {
+        out.wrap(frameBuffer, 0, frameBuffer.capacity());
+        out.writeHeader(type, type == FrameDescriptor.TYPE_LEAVE ? FrameDescriptor.CODEC_NONE : config.codec().id());
+        out.flags(flags).jobId(config.jobId()).rank(rank);
+        return out;
+    }
+
+    private void send(final int length, final boolean retransmit)
+    {
+        final int result = sender.send(frameBuffer, 0, length, AGGREGATOR_PEER);
+        if (result == FrameSender.OK)
+        {
+            counters.increment(CounterDescriptor.FRAMES_SENT);
+            counters.add(CounterDescriptor.BYTES_SENT, length);
+        }
+        else
+        {
+            counters.increment(CounterDescriptor.SEND_FAILURES);
+        }
+        if (state == State.CALL)
+        {
+            stats.onSent(length, retransmit);
+        }
+    }
+
+    /**
+     * The codec of this session.
+     *
+     * @return codec.
+     */
+    public Codec codec()
+    {
+        return config.codec();
+    }
+}
