@@ -1,0 +1,264 @@
+package dev.ina.aggregator;
+
+import dev.ina.aggregation.ChunkAggregator;
+import dev.ina.config.AggregatorConfig;
+import dev.ina.protocol.FrameDescriptor;
+import dev.ina.status.Counters;
+import dev.ina.transport.netty.DatagramFrameHandler;
+import dev.ina.transport.netty.EventLoops;
+import dev.ina.transport.netty.JvmFlags;
+import dev.ina.transport.netty.NettyFrameSender;
+import dev.ina.transport.netty.PeerTable;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.agrona.DirectBuffer;
+
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The aggregator process: one UDP socket, one event loop thread that owns a {@link ChunkAggregator}, serving any
+ * number of jobs (up to the configured maximum) from a bounded slot pool.
+ * <pre>{@code
+ * try (AggregatorServer server = AggregatorServer.start(AggregatorConfig.builder().port(47100).build()))
+ * {
+ *     server.awaitClose();
+ * }
+ * }</pre>
+ * Datagrams are received in batches (recvmmsg with native epoll) straight into the engine; results are batched
+ * and flushed once per read batch (sendmmsg). Thread safe: every method may be called from any thread.
+ */
+public final class AggregatorServer implements AutoCloseable
+{
+    private static final int RECEIVE_BATCH = 32;
+    private static final int MAX_PEERS = 1 << 16;
+    private static final long TICK_NS = TimeUnit.MILLISECONDS.toNanos(10);
+
+    private final AggregatorConfig config;
+    private final EventLoops loops;
+    private final Channel channel;
+    private final ChunkAggregator engine;
+    private final NettyFrameSender sender;
+    private final Counters counters;
+    private final ScheduledFuture<?> tick;
+    private volatile boolean closed;
+
+    private AggregatorServer(final AggregatorConfig config)
+    {
+        this.config = config;
+        this.counters = new Counters("aggregator");
+        this.loops = new EventLoops(config.transport(), config.busyPoll(), "ina-aggregator");
+        final PeerTable peers = new PeerTable(MAX_PEERS);
+        final Holder holder = new Holder();
+
+        final Bootstrap bootstrap = new Bootstrap()
+            .group(loops.group())
+            .channel(loops.channelClass())
+            .option(ChannelOption.SO_RCVBUF, config.socketBufferBytes())
+            .option(ChannelOption.SO_SNDBUF, config.socketBufferBytes())
+            .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+            .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 << 20, 64 << 20))
+            .option(ChannelOption.RECVBUF_ALLOCATOR,
+                new FixedRecvByteBufAllocator(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH * RECEIVE_BATCH)
+                    .maxMessagesPerRead(RECEIVE_BATCH))
+            .handler(new DatagramFrameHandler(
+                (frame, offset, length, peer, nowNs) -> holder.engine.onFrame(frame, offset, length, peer, nowNs),
+                (address, frame, length) -> resolve(peers, address, frame, length),
+                config.receiveLoss(),
+                () -> holder.sender.flush()));
+        if (loops.isEpoll())
+        {
+            // recvmmsg: the receive buffer holds RECEIVE_BATCH datagrams of at most this size.
+            bootstrap.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH);
+        }
+        try
+        {
+            channel = bootstrap.bind(new InetSocketAddress(config.bindAddress(), config.port())).sync().channel();
+        }
+        catch (final Exception ex)
+        {
+            loops.shutdown();
+            throw new IllegalStateException("cannot bind the aggregator to " + config.bindAddress() + ':' +
+                config.port() + " (" + ex.getMessage() + "); choose another port or stop the process using it", ex);
+        }
+        sender = new NettyFrameSender(channel, peers, config.sendLoss());
+        engine = new ChunkAggregator(config, sender, counters, new SecureRandom().nextLong());
+        holder.engine = engine;
+        holder.sender = sender;
+        final EventLoop loop = channel.eventLoop();
+        tick = loop.scheduleAtFixedRate(() ->
+        {
+            if (engine.doWork(System.nanoTime()) > 0)
+            {
+                sender.flush();
+            }
+        }, TICK_NS, TICK_NS, TimeUnit.NANOSECONDS);
+    }
+
+    private static final class Holder
+    {
+        ChunkAggregator engine;
+        NettyFrameSender sender;
+    }
+
+    private static int resolve(
+        final PeerTable peers, final InetSocketAddress address, final DirectBuffer frame, final int length)
+    {
+        if (address == null)
+        {
+            return PeerTable.UNKNOWN_PEER;
+        }
+        // Only a JOIN may add an address: foreign traffic cannot grow the table.
+        if (length > FrameDescriptor.TYPE_OFFSET &&
+            frame.getByte(FrameDescriptor.TYPE_OFFSET) == FrameDescriptor.TYPE_JOIN)
+        {
+            return peers.register(address);
+        }
+        return peers.lookup(address);
+    }
+
+    /**
+     * Starts an aggregator: binds the port and serves until closed.
+     *
+     * @param config configuration.
+     * @return the running server.
+     * @throws IllegalStateException if a JVM flag is missing or the port cannot be bound.
+     */
+    public static AggregatorServer start(final AggregatorConfig config)
+    {
+        JvmFlags.check();
+        return new AggregatorServer(config);
+    }
+
+    /**
+     * The address the server is bound to (with the actual port when configured with port 0).
+     *
+     * @return local address.
+     */
+    public InetSocketAddress localAddress()
+    {
+        return (InetSocketAddress)channel.localAddress();
+    }
+
+    /**
+     * The bound UDP port.
+     *
+     * @return port.
+     */
+    public int port()
+    {
+        return localAddress().getPort();
+    }
+
+    /**
+     * Whether native epoll is in use.
+     *
+     * @return true for epoll, false for NIO.
+     */
+    public boolean isEpoll()
+    {
+        return loops.isEpoll();
+    }
+
+    /**
+     * The configuration.
+     *
+     * @return config.
+     */
+    public AggregatorConfig config()
+    {
+        return config;
+    }
+
+    /**
+     * Counters: traffic and drops by reason. Readable from any thread.
+     *
+     * @return counters.
+     */
+    public Counters counters()
+    {
+        return counters;
+    }
+
+    /**
+     * Number of jobs forming or running, read on the event loop.
+     *
+     * @return jobs.
+     */
+    public int jobCount()
+    {
+        return onLoop(engine::jobCount);
+    }
+
+    /**
+     * Bytes of the slot pool held by jobs, read on the event loop.
+     *
+     * @return bytes.
+     */
+    public long poolBytesInUse()
+    {
+        return onLoop(engine::poolBytesInUse);
+    }
+
+    private <T> T onLoop(final Callable<T> query)
+    {
+        try
+        {
+            return channel.eventLoop().submit(query).get(5, TimeUnit.SECONDS);
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException("aggregator event loop did not answer", ex);
+        }
+    }
+
+    /**
+     * Blocks until the server is closed.
+     *
+     * @throws InterruptedException if interrupted.
+     */
+    public void awaitClose() throws InterruptedException
+    {
+        channel.closeFuture().sync();
+    }
+
+    /**
+     * Ends every job (ranks receive ABORT with "the aggregator shut down"), closes the socket and stops the thread.
+     */
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        tick.cancel(false);
+        if (channel.isActive())
+        {
+            try
+            {
+                channel.eventLoop().submit(() ->
+                {
+                    engine.close();
+                    sender.flush();
+                }).get(2, TimeUnit.SECONDS);
+            }
+            catch (final Exception ignore)
+            {
+                // Closing anyway: ranks then time out instead of being told.
+            }
+        }
+        channel.close().awaitUninterruptibly(2_000);
+        loops.shutdown();
+    }
+}

@@ -1,0 +1,94 @@
+package dev.ina.client;
+
+import dev.ina.api.CollectiveException;
+import dev.ina.api.ReduceOp;
+import dev.ina.api.ReduceStats;
+
+import java.nio.FloatBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One all-reduce request handed from a caller thread to the event loop. The blocking path reuses one instance;
+ * each async call has its own. Fields are written by the caller before the hand-off and read by the loop; the
+ * outcome is written by the loop before the volatile {@code status} store and read by the caller after.
+ */
+final class CallRequest implements Runnable
+{
+    static final int PENDING = 0;
+    static final int DONE = 1;
+    static final int FAILED = 2;
+
+    private final Collective collective;
+    float[] array;
+    FloatBuffer buffer;
+    int offset;
+    int count;
+    ReduceOp op;
+    Thread waiter;
+    CompletableFuture<ReduceStats> future;
+    ReduceStats stats;
+    CollectiveException failure;
+    volatile int status;
+
+    CallRequest(final Collective collective)
+    {
+        this.collective = collective;
+    }
+
+    void set(final float[] array, final FloatBuffer buffer, final int offset, final int count, final ReduceOp op)
+    {
+        this.array = array;
+        this.buffer = buffer;
+        this.offset = offset;
+        this.count = count;
+        this.op = op;
+        this.stats = null;
+        this.failure = null;
+        this.status = PENDING;
+    }
+
+    @Override
+    public void run()
+    {
+        collective.onRequest(this);
+    }
+
+    void complete(final ReduceStats stats)
+    {
+        array = null;
+        buffer = null;
+        this.stats = stats;
+        status = DONE;
+        signal();
+    }
+
+    void fail(final CollectiveException failure)
+    {
+        array = null;
+        buffer = null;
+        this.failure = failure;
+        status = FAILED;
+        signal();
+    }
+
+    private void signal()
+    {
+        if (future != null)
+        {
+            if (failure != null)
+            {
+                future.completeExceptionally(failure);
+            }
+            else
+            {
+                future.complete(stats.copy());
+            }
+        }
+        final Thread t = waiter;
+        if (t != null)
+        {
+            LockSupport.unpark(t);
+        }
+    }
+}

@@ -1,0 +1,528 @@
+package dev.ina.client;
+
+import dev.ina.api.CollectiveException;
+import dev.ina.api.ReduceOp;
+import dev.ina.api.ReduceStats;
+import dev.ina.config.WorkerConfig;
+import dev.ina.protocol.FrameDescriptor;
+import dev.ina.status.Counters;
+import dev.ina.transport.netty.DatagramFrameHandler;
+import dev.ina.transport.netty.EventLoops;
+import dev.ina.transport.netty.JvmFlags;
+import dev.ina.transport.netty.NettyFrameSender;
+import dev.ina.worker.WorkerSession;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.net.InetSocketAddress;
+import java.nio.FloatBuffer;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One rank's membership of a job: the entry point for training code. Join once, then all-reduce every step.
+ * <pre>{@code
+ * WorkerConfig config = WorkerConfig.fromEnvironment().codec(Codec.FIXED32).build();
+ * try (Collective collective = Collective.join(config))      // returns when every rank has joined
+ * {
+ *     ReduceStats stats = collective.allReduce(gradient, ReduceOp.AVG);   // in place
+ * }
+ * }</pre>
+ * Calls are processed in the order they are made, one at a time, on the collective's network thread; every
+ * rank must make the same calls with the same sizes in the same order. Blocking calls do not allocate after
+ * warm-up. Thread safe, but one blocking call at a time; async calls may be queued from any thread.
+ */
+public final class Collective implements AutoCloseable
+{
+    private static final long TICK_NS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final int RECEIVE_BATCH = 64;
+    private static final long WAIT_PARK_NS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    private final WorkerConfig config;
+    private final EventLoops loops;
+    private final Channel channel;
+    private final EventLoop loop;
+    private final NettyFrameSender sender;
+    private final WorkerSession session;
+    private final Counters counters = new Counters("worker");
+    private final ArrayDeque<CallRequest> queued = new ArrayDeque<>();
+    private final CallRequest blockingRequest = new CallRequest(this);
+    private final AtomicBoolean blockingInUse = new AtomicBoolean();
+    private final CompletableFuture<Void> joined = new CompletableFuture<>();
+    private final ScheduledFuture<?> tick;
+    private CallRequest current;
+    private volatile boolean closed;
+
+    private Collective(final WorkerConfig config)
+    {
+        this.config = config;
+        this.loops = new EventLoops(config.transport(), config.busyPoll(), "ina-worker-" + config.rank());
+        final int maxFrame = FrameDescriptor.HEADER_LENGTH +
+            config.elementsPerPacket() * Math.max(config.codec().bytesUp(), config.codec().bytesDown());
+        final Holder holder = new Holder();
+        final Bootstrap bootstrap = new Bootstrap()
+            .group(loops.group())
+            .channel(loops.channelClass())
+            .option(ChannelOption.SO_RCVBUF, config.socketBufferBytes())
+            .option(ChannelOption.SO_SNDBUF, config.socketBufferBytes())
+            .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+            .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 << 20, 64 << 20))
+            .option(ChannelOption.RECVBUF_ALLOCATOR,
+                new FixedRecvByteBufAllocator(Math.max(maxFrame, 2048) * RECEIVE_BATCH)
+                    .maxMessagesPerRead(RECEIVE_BATCH))
+            .handler(new DatagramFrameHandler(
+                (frame, offset, length, peer, nowNs) -> holder.session.onFrame(frame, offset, length, peer, nowNs),
+                (address, frame, length) -> WorkerSession.AGGREGATOR_PEER,
+                config.receiveLoss(),
+                this::afterIo));
+        if (loops.isEpoll())
+        {
+            bootstrap.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, Math.max(maxFrame, 2048));
+        }
+        final InetSocketAddress local = config.bindAddress() == null ?
+            new InetSocketAddress(0) : new InetSocketAddress(config.bindAddress(), 0);
+        final InetSocketAddress remote = new InetSocketAddress(config.aggregatorHost(), config.aggregatorPort());
+        if (remote.isUnresolved())
+        {
+            loops.shutdown();
+            throw new IllegalArgumentException("cannot resolve aggregator host '" + config.aggregatorHost() + "'");
+        }
+        try
+        {
+            channel = bootstrap.bind(local).sync().channel();
+            // Connected: the kernel drops datagrams from anyone but the aggregator, and sends need no address.
+            channel.connect(remote).sync();
+        }
+        catch (final Exception ex)
+        {
+            loops.shutdown();
+            throw new IllegalStateException("cannot open a UDP socket from " + local + " to " + remote + ": " +
+                ex.getMessage(), ex);
+        }
+        loop = channel.eventLoop();
+        sender = new NettyFrameSender(channel, null, config.sendLoss());
+        int nonce;
+        do
+        {
+            nonce = new SecureRandom().nextInt();
+        }
+        while (nonce == 0);
+        session = new WorkerSession(config, sender, counters, nonce);
+        holder.session = session;
+        tick = loop.scheduleAtFixedRate(this::onTick, TICK_NS, TICK_NS, TimeUnit.NANOSECONDS);
+    }
+
+    private static final class Holder
+    {
+        WorkerSession session;
+    }
+
+    /**
+     * Joins a job: returns once every rank of the job has joined (the join is the job's barrier).
+     *
+     * @param config this rank's configuration.
+     * @return the collective.
+     * @throws CollectiveException   if the join times out or the aggregator refuses it, with the reason.
+     * @throws IllegalStateException if a JVM flag is missing or the socket cannot be opened.
+     */
+    public static Collective join(final WorkerConfig config)
+    {
+        JvmFlags.check();
+        final Collective collective = new Collective(config);
+        collective.loop.execute(() ->
+        {
+            collective.session.startJoin(System.nanoTime());
+            collective.afterIo();
+        });
+        try
+        {
+            collective.joined.get(config.joinTimeoutNs() + TimeUnit.SECONDS.toNanos(5), TimeUnit.NANOSECONDS);
+            return collective;
+        }
+        catch (final java.util.concurrent.ExecutionException ex)
+        {
+            collective.close();
+            throw ex.getCause() instanceof CollectiveException ?
+                (CollectiveException)ex.getCause() :
+                new CollectiveException(CollectiveException.Reason.REFUSED, ex.getCause().getMessage(), ex);
+        }
+        catch (final Exception ex)
+        {
+            collective.close();
+            throw new CollectiveException(CollectiveException.Reason.TIMEOUT,
+                "job " + config.jobId() + " rank " + config.rank() + ": join did not finish", ex);
+        }
+    }
+
+    /**
+     * This worker's rank.
+     *
+     * @return rank.
+     */
+    public int rank()
+    {
+        return config.rank();
+    }
+
+    /**
+     * Number of ranks in the job.
+     *
+     * @return world size.
+     */
+    public int worldSize()
+    {
+        return config.worldSize();
+    }
+
+    /**
+     * The configuration joined with.
+     *
+     * @return config.
+     */
+    public WorkerConfig config()
+    {
+        return config;
+    }
+
+    /**
+     * Counters: traffic, retransmissions, drops by reason. Readable from any thread.
+     *
+     * @return counters.
+     */
+    public Counters counters()
+    {
+        return counters;
+    }
+
+    /**
+     * Whether the network thread uses native epoll.
+     *
+     * @return true for epoll, false for NIO.
+     */
+    public boolean isEpoll()
+    {
+        return loops.isEpoll();
+    }
+
+    /**
+     * All-reduces a whole array in place.
+     *
+     * @param data values, overwritten with the reduction.
+     * @param op   SUM or AVG.
+     * @return statistics of the call, overwritten by the next call.
+     * @throws CollectiveException if the call fails; the array then holds a mix of inputs and results.
+     */
+    public ReduceStats allReduce(final float[] data, final ReduceOp op)
+    {
+        return allReduce(data, 0, data.length, op);
+    }
+
+    /**
+     * All-reduces an array range in place.
+     *
+     * @param data   values, overwritten with the reduction.
+     * @param offset first element.
+     * @param count  elements.
+     * @param op     SUM or AVG.
+     * @return statistics of the call, overwritten by the next call.
+     * @throws CollectiveException if the call fails.
+     */
+    public ReduceStats allReduce(final float[] data, final int offset, final int count, final ReduceOp op)
+    {
+        checkRange(offset, count, data.length);
+        return await(submitBlocking(data, null, offset, count, op));
+    }
+
+    /**
+     * All-reduces the remaining elements of a buffer (heap or direct) in place; position and limit are unchanged.
+     *
+     * @param data values from position to limit, overwritten with the reduction.
+     * @param op   SUM or AVG.
+     * @return statistics of the call, overwritten by the next call.
+     * @throws CollectiveException if the call fails.
+     */
+    public ReduceStats allReduce(final FloatBuffer data, final ReduceOp op)
+    {
+        checkBuffer(data);
+        return await(submitBlocking(null, data, data.position(), data.remaining(), op));
+    }
+
+    /**
+     * Starts an all-reduce of a whole array in place. The array must not be touched until the future completes.
+     *
+     * @param data values, overwritten with the reduction.
+     * @param op   SUM or AVG.
+     * @return completes with the call's statistics, or exceptionally with a {@link CollectiveException}.
+     */
+    public CompletableFuture<ReduceStats> allReduceAsync(final float[] data, final ReduceOp op)
+    {
+        return submitAsync(data, null, 0, data.length, op);
+    }
+
+    /**
+     * Starts an all-reduce of a buffer's remaining elements in place. The buffer must not be touched until the
+     * future completes.
+     *
+     * @param data values from position to limit, overwritten with the reduction.
+     * @param op   SUM or AVG.
+     * @return completes with the call's statistics, or exceptionally with a {@link CollectiveException}.
+     */
+    public CompletableFuture<ReduceStats> allReduceAsync(final FloatBuffer data, final ReduceOp op)
+    {
+        checkBuffer(data);
+        return submitAsync(null, data, data.position(), data.remaining(), op);
+    }
+
+    /**
+     * Leaves the job (LEAVE to the aggregator), fails queued calls, closes the socket and stops the thread.
+     */
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        tick.cancel(false);
+        if (!loop.isShuttingDown())
+        {
+            try
+            {
+                loop.submit(() ->
+                {
+                    session.leave(System.nanoTime());
+                    sender.flush();
+                    failQueued(new CollectiveException(CollectiveException.Reason.CLOSED, "the collective was closed"));
+                }).get(2, TimeUnit.SECONDS);
+            }
+            catch (final Exception ignore)
+            {
+                // Closing anyway; the aggregator expires the job.
+            }
+        }
+        channel.close().awaitUninterruptibly(2_000);
+        loops.shutdown();
+        joined.completeExceptionally(new CollectiveException(CollectiveException.Reason.CLOSED, "closed"));
+    }
+
+    private static void checkRange(final int offset, final int count, final int length)
+    {
+        if (offset < 0 || count < 0 || offset > length - count)
+        {
+            throw new IndexOutOfBoundsException("offset=" + offset + " count=" + count + " length=" + length);
+        }
+    }
+
+    private static void checkBuffer(final FloatBuffer data)
+    {
+        if (data.isReadOnly())
+        {
+            throw new IllegalArgumentException("allReduce needs a writable buffer: the result is written in place");
+        }
+    }
+
+    private CallRequest submitBlocking(
+        final float[] array, final FloatBuffer buffer, final int offset, final int count, final ReduceOp op)
+    {
+        if (!blockingInUse.compareAndSet(false, true))
+        {
+            throw new IllegalStateException("another thread is in a blocking allReduce on this collective; " +
+                "use allReduceAsync to queue calls from several threads");
+        }
+        final CallRequest request = blockingRequest;
+        request.set(array, buffer, offset, count, op);
+        request.waiter = Thread.currentThread();
+        if (!submit(request))
+        {
+            blockingInUse.set(false);
+            throw new CollectiveException(CollectiveException.Reason.CLOSED, "allReduce after close");
+        }
+        return request;
+    }
+
+    private CompletableFuture<ReduceStats> submitAsync(
+        final float[] array, final FloatBuffer buffer, final int offset, final int count, final ReduceOp op)
+    {
+        checkRange(offset, count, array != null ? array.length : buffer.capacity());
+        final CallRequest request = new CallRequest(this);
+        request.set(array, buffer, offset, count, op);
+        request.future = new CompletableFuture<>();
+        if (!submit(request))
+        {
+            request.future.completeExceptionally(
+                new CollectiveException(CollectiveException.Reason.CLOSED, "allReduce after close"));
+        }
+        return request.future;
+    }
+
+    private boolean submit(final CallRequest request)
+    {
+        if (closed || loop.isShuttingDown())
+        {
+            return false;
+        }
+        loop.execute(request);
+        return true;
+    }
+
+    private ReduceStats await(final CallRequest request)
+    {
+        try
+        {
+            final boolean spin = config.busyPoll();
+            while (request.status == CallRequest.PENDING)
+            {
+                if (spin)
+                {
+                    Thread.onSpinWait();
+                }
+                else
+                {
+                    LockSupport.parkNanos(this, WAIT_PARK_NS);
+                }
+                if (loop.isTerminated())
+                {
+                    throw new CollectiveException(CollectiveException.Reason.CLOSED,
+                        "the collective was closed during allReduce");
+                }
+            }
+            if (request.status == CallRequest.FAILED)
+            {
+                throw request.failure;
+            }
+            return request.stats;
+        }
+        finally
+        {
+            request.waiter = null;
+            blockingInUse.set(false);
+        }
+    }
+
+    // ---------------------------------------------------------------- event loop side
+
+    void onRequest(final CallRequest request)
+    {
+        queued.addLast(request);
+        startNext();
+        afterIo();
+    }
+
+    private void onTick()
+    {
+        session.doWork(System.nanoTime());
+        afterIo();
+    }
+
+    private void afterIo()
+    {
+        sender.flush();
+        if (!joined.isDone())
+        {
+            if (session.state() == WorkerSession.State.FAILED)
+            {
+                joined.completeExceptionally(session.failure());
+            }
+            else if (session.state() != WorkerSession.State.JOINING && session.state() != WorkerSession.State.NEW)
+            {
+                joined.complete(null);
+            }
+        }
+        if (current != null && session.state() != WorkerSession.State.CALL)
+        {
+            final CallRequest done = current;
+            current = null;
+            if (session.state() == WorkerSession.State.READY)
+            {
+                done.complete(session.stats());
+            }
+            else
+            {
+                done.fail(failureOrClosed());
+            }
+            startNext();
+            sender.flush();
+        }
+    }
+
+    private void startNext()
+    {
+        while (current == null && !queued.isEmpty())
+        {
+            final WorkerSession.State state = session.state();
+            if (state == WorkerSession.State.FAILED || state == WorkerSession.State.CLOSED)
+            {
+                failQueued(failureOrClosed());
+                return;
+            }
+            if (state != WorkerSession.State.READY)
+            {
+                return;
+            }
+            final CallRequest request = queued.pollFirst();
+            try
+            {
+                final long nowNs = System.nanoTime();
+                if (request.array != null)
+                {
+                    session.startCall(request.array, request.offset, request.count, request.op, nowNs);
+                }
+                else
+                {
+                    session.startCall(request.buffer, request.offset, request.count, request.op, nowNs);
+                }
+            }
+            catch (final RuntimeException ex)
+            {
+                request.fail(ex instanceof CollectiveException ? (CollectiveException)ex :
+                    new CollectiveException(CollectiveException.Reason.INVALID_INPUT, ex.getMessage(), ex));
+                continue;
+            }
+            if (session.state() == WorkerSession.State.CALL)
+            {
+                current = request;
+            }
+            else if (session.state() == WorkerSession.State.READY)
+            {
+                request.complete(session.stats());
+            }
+            else
+            {
+                request.fail(failureOrClosed());
+            }
+        }
+    }
+
+    private CollectiveException failureOrClosed()
+    {
+        final CollectiveException failure = session.failure();
+        return failure != null ? failure :
+            new CollectiveException(CollectiveException.Reason.CLOSED, "the collective was closed");
+    }
+
+    private void failQueued(final CollectiveException failure)
+    {
+        if (current != null)
+        {
+            current.fail(failure);
+            current = null;
+        }
+        CallRequest request;
+        while ((request = queued.pollFirst()) != null)
+        {
+            request.fail(failure);
+        }
+    }
+}

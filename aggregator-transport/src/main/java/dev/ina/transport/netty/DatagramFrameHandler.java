@@ -1,0 +1,121 @@
+package dev.ina.transport.netty;
+
+import dev.ina.transport.FrameHandler;
+import dev.ina.transport.LossGenerator;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.ReferenceCountUtil;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.net.InetSocketAddress;
+
+/**
+ * Hands each received datagram to a {@link FrameHandler}: wraps the datagram's memory in a reused
+ * {@link UnsafeBuffer} (no copy, no allocation), resolves the sender to a peer id, and keeps no reference after
+ * the call returns. After each batch of reads it runs the owner's {@code onReadComplete} (flush, timers).
+ * Runs on the channel's event loop. Internal to INA's transports.
+ */
+public final class DatagramFrameHandler extends ChannelInboundHandlerAdapter
+{
+    /** Maps a datagram's sender to a peer id. */
+    @FunctionalInterface
+    public interface PeerResolver
+    {
+        /**
+         * Peer id of a datagram's sender.
+         *
+         * @param sender address, or null on a connected channel.
+         * @param frame  the datagram.
+         * @param length its length.
+         * @return peer id, or {@link PeerTable#UNKNOWN_PEER}.
+         */
+        int peerOf(InetSocketAddress sender, DirectBuffer frame, int length);
+    }
+
+    private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
+    private final FrameHandler handler;
+    private final PeerResolver resolver;
+    private final LossGenerator loss;
+    private final Runnable onReadComplete;
+
+    /**
+     * Creates the handler.
+     *
+     * @param handler        engine that receives frames.
+     * @param resolver       maps senders to peer ids.
+     * @param loss           test hook dropping received datagrams.
+     * @param onReadComplete run after each batch of reads.
+     */
+    public DatagramFrameHandler(
+        final FrameHandler handler, final PeerResolver resolver, final LossGenerator loss,
+        final Runnable onReadComplete)
+    {
+        this.handler = handler;
+        this.resolver = resolver;
+        this.loss = loss;
+        this.onReadComplete = onReadComplete;
+    }
+
+    @Override
+    public void channelRead(final ChannelHandlerContext ctx, final Object msg)
+    {
+        try
+        {
+            final ByteBuf content;
+            final InetSocketAddress sender;
+            if (msg instanceof DatagramPacket)
+            {
+                content = ((DatagramPacket)msg).content();
+                sender = ((DatagramPacket)msg).sender();
+            }
+            else if (msg instanceof ByteBuf)
+            {
+                content = (ByteBuf)msg;
+                sender = null;
+            }
+            else
+            {
+                return;
+            }
+            final int length = content.readableBytes();
+            if (content.hasMemoryAddress())
+            {
+                view.wrap(content.memoryAddress() + content.readerIndex(), length);
+            }
+            else if (content.hasArray())
+            {
+                view.wrap(content.array(), content.arrayOffset() + content.readerIndex(), length);
+            }
+            else
+            {
+                final byte[] copy = new byte[length];
+                content.getBytes(content.readerIndex(), copy);
+                view.wrap(copy);
+            }
+            if (!loss.shouldDrop(view, 0, length))
+            {
+                handler.onFrame(view, 0, length, resolver.peerOf(sender, view, length), System.nanoTime());
+            }
+        }
+        finally
+        {
+            view.wrap(0, 0);
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(final ChannelHandlerContext ctx)
+    {
+        onReadComplete.run();
+    }
+
+    @Override
+    public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
+    {
+        // ICMP port unreachable and friends surface here on connected sockets; the engines' timeouts handle them.
+    }
+}
