@@ -31,13 +31,12 @@ final class Fixed32ValueCodec extends ValueCodec
     {
         final int[] ints = this.ints;
         final double scale = FixedPoint.scale(exponent, magnitudeBits);
-        final double limit = Math.scalb(1.0d, magnitudeBits);
         for (int i = 0; i < count; i++)
         {
-            // Clamping is a no-op when the exponent is the agreed maximum; it keeps a sum from overflowing even
-            // if a rank's values exceed the agreed exponent.
-            final double q = Math.rint(values[index + i] * scale);
-            ints[i] = (int)Math.max(-limit, Math.min(limit, q));
+            // Exact product (float times a power of two in double), rounded half-even. No clamp here: with the
+            // agreed maximum exponent it cannot bind, and the aggregator clamps every contribution anyway, so a
+            // rank that overshoots cannot overflow a sum (and this loop stays simple enough to vectorise).
+            ints[i] = (int)Math.rint(values[index + i] * scale);
         }
         BufferArrays.putInts(ints, 0, dst, dstOffset, count);
         return count * Integer.BYTES;

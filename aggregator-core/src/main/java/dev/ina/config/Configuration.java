@@ -78,7 +78,7 @@ public final class Configuration
     /** Default first retransmission timeout, before round-trip samples. */
     public static final long INITIAL_RTO_NS_DEFAULT = TimeUnit.MILLISECONDS.toNanos(20);
     /** Default lower bound of the retransmission timeout. */
-    public static final long MIN_RTO_NS_DEFAULT = TimeUnit.MILLISECONDS.toNanos(2);
+    public static final long MIN_RTO_NS_DEFAULT = TimeUnit.MILLISECONDS.toNanos(10);
     /** Default upper bound of the retransmission timeout after back-off. */
     public static final long MAX_RTO_NS_DEFAULT = TimeUnit.MILLISECONDS.toNanos(500);
     /** Default socket buffer size; the kernel caps it at {@code net.core.rmem_max} / {@code wmem_max}. */

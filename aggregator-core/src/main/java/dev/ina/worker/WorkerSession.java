@@ -128,6 +128,8 @@ public final class WorkerSession implements FrameHandler
 
     private int congestionWindow;
     private int congestionCredit;
+    private int windowBeforeLoss;
+    private int recoverySequence;
     private long srttNs;
     private long rttVarNs;
     private long rtoNs;
@@ -469,6 +471,12 @@ public final class WorkerSession implements FrameHandler
             lastPendingNs = nowNs;
             pendingSequence = in.sequence();
             stats.onPending();
+            if (in.hasRank(rank))
+            {
+                // The aggregator has this rank's contribution: the timeout was another rank being slow, not
+                // loss, so undo the window reduction (spurious timeout, as in TCP's Eifel detection).
+                congestionWindow = Math.max(congestionWindow, windowBeforeLoss);
+            }
         }
         else
         {
@@ -523,6 +531,7 @@ public final class WorkerSession implements FrameHandler
         nextSequence += totalChunks;
         lowest = base;
         next = base;
+        recoverySequence = base;
         round++;
         stats.reset(round, config.codec(), count, totalChunks);
         callStartNs = nowNs;
@@ -745,11 +754,14 @@ public final class WorkerSession implements FrameHandler
             final long deadline = sentNs[w] + Math.min(config.maxRtoNs(), rtoNs << Math.min(retries[w], 20));
             if (nowNs - deadline >= 0)
             {
-                if (work == 0)
+                if (sequence - recoverySequence >= 0)
                 {
-                    // One loss event per scan: halve the window, as TCP does once per window.
+                    // One loss event per window of data (as TCP's recovery): halve once, then not again for
+                    // chunks that were already in flight.
+                    windowBeforeLoss = congestionWindow;
                     congestionWindow = Math.max(1, congestionWindow / 2);
                     congestionCredit = 0;
+                    recoverySequence = next;
                 }
                 retries[w]++;
                 sentNs[w] = nowNs;

@@ -39,7 +39,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class AggregatorServer implements AutoCloseable
 {
-    private static final int RECEIVE_BATCH = 32;
+    private static final int RECEIVE_BATCH = 16;
     private static final int MAX_PEERS = 1 << 16;
     private static final long TICK_NS = TimeUnit.MILLISECONDS.toNanos(10);
 

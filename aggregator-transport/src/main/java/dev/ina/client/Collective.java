@@ -46,7 +46,8 @@ import java.util.concurrent.locks.LockSupport;
 public final class Collective implements AutoCloseable
 {
     private static final long TICK_NS = TimeUnit.MILLISECONDS.toNanos(1);
-    private static final int RECEIVE_BATCH = 64;
+    private static final int RECEIVE_BUFFER_BYTES = 1024 * 1024;
+    private static final int MAX_RECEIVE_BATCH = 64;
     private static final long WAIT_PARK_NS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private final WorkerConfig config;
@@ -71,6 +72,10 @@ public final class Collective implements AutoCloseable
         final int maxFrame = FrameDescriptor.HEADER_LENGTH +
             config.elementsPerPacket() * Math.max(config.codec().bytesUp(), config.codec().bytesDown());
         final Holder holder = new Holder();
+        // One receive buffer holds a batch of datagrams (recvmmsg); keep it within the pooled allocator's chunk
+        // size, or every read allocates, zeroes and frees a huge direct buffer.
+        final int datagramLength = Math.max(maxFrame, 2048);
+        final int batch = Math.max(1, Math.min(MAX_RECEIVE_BATCH, RECEIVE_BUFFER_BYTES / datagramLength));
         final Bootstrap bootstrap = new Bootstrap()
             .group(loops.group())
             .channel(loops.channelClass())
@@ -79,8 +84,7 @@ public final class Collective implements AutoCloseable
             .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
             .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 << 20, 64 << 20))
             .option(ChannelOption.RECVBUF_ALLOCATOR,
-                new FixedRecvByteBufAllocator(Math.max(maxFrame, 2048) * RECEIVE_BATCH)
-                    .maxMessagesPerRead(RECEIVE_BATCH))
+                new FixedRecvByteBufAllocator(datagramLength * batch).maxMessagesPerRead(MAX_RECEIVE_BATCH))
             .handler(new DatagramFrameHandler(
                 (frame, offset, length, peer, nowNs) -> holder.session.onFrame(frame, offset, length, peer, nowNs),
                 (address, frame, length) -> WorkerSession.AGGREGATOR_PEER,
@@ -88,7 +92,7 @@ public final class Collective implements AutoCloseable
                 this::afterIo));
         if (loops.isEpoll())
         {
-            bootstrap.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, Math.max(maxFrame, 2048));
+            bootstrap.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, datagramLength);
         }
         final InetSocketAddress local = config.bindAddress() == null ?
             new InetSocketAddress(0) : new InetSocketAddress(config.bindAddress(), 0);

@@ -59,6 +59,7 @@ public final class LocalDemo implements Callable<Integer>
                 count * 4.0 / (1 << 20), codec, elementsPerPacket, window);
             final float[][] results = new float[workers][];
             final double[][] millis = new double[workers][];
+            final long[] retransmits = new long[workers];
             final CompletableFuture<?>[] done = new CompletableFuture<?>[workers];
             for (int r = 0; r < workers; r++)
             {
@@ -66,7 +67,7 @@ public final class LocalDemo implements Callable<Integer>
                 final WorkerConfig config = WorkerConfig.builder().aggregator("127.0.0.1", server.port())
                     .rank(rank).worldSize(workers).codec(codec).elementsPerPacket(elementsPerPacket).window(window)
                     .build();
-                done[r] = CompletableFuture.runAsync(() -> runWorker(config, count, results, millis));
+                done[r] = CompletableFuture.runAsync(() -> runWorker(config, count, results, millis, retransmits));
             }
             CompletableFuture.allOf(done).join();
 
@@ -86,21 +87,27 @@ public final class LocalDemo implements Callable<Integer>
                 mismatch < 0 ? "yes" : "NO (first bad element " + mismatch + ")");
             System.out.printf("median %.2f ms per all-reduce, algbw %.2f GB/s, busbw %.2f GB/s (min %.2f ms)%n",
                 medianMs, bytes / medianMs / 1e6, bytes / medianMs / 1e6 * 2 * (workers - 1) / workers, sorted[0]);
+            System.out.printf("retransmits per worker over %d calls: %s%n", iterations + 1,
+                Arrays.toString(retransmits));
             System.out.println("aggregator: " + server.counters());
             return identical && mismatch < 0 ? 0 : 1;
         }
     }
 
-    private void runWorker(final WorkerConfig config, final int count, final float[][] results, final double[][] ms)
+    private void runWorker(
+        final WorkerConfig config, final int count, final float[][] results, final double[][] ms, final long[] rtx)
     {
         final float[] data = new float[count];
         final double[] times = new double[iterations];
+        final float[] barrier = new float[1];
         try (Collective collective = Collective.join(config))
         {
             for (int step = 0; step <= iterations; step++)
             {
                 SyntheticGradients.fill(data, config.rank(), step);
+                collective.allReduce(barrier, ReduceOp.SUM); // all ranks start the timed call together
                 final ReduceStats stats = collective.allReduce(data, ReduceOp.SUM);
+                rtx[config.rank()] += stats.retransmits();
                 if (step > 0)
                 {
                     times[step - 1] = stats.durationNs() / 1e6;
