@@ -1,0 +1,4 @@
+/**
+ * JMH benchmarks of INA's hot paths.
+ */
+package dev.ina.bench;
