@@ -64,6 +64,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
     private final ControlFlyweight out = new ControlFlyweight();
     private final SplittableRandom random;
     private long poolBytesInUse;
+    private boolean housekeepingScheduled;
     private long nextHousekeepingNs;
 
     /**
@@ -141,6 +142,9 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
             case FrameDescriptor.TYPE_LEAVE:
                 onLeave(peer, nowNs);
                 break;
+            case FrameDescriptor.TYPE_RESEND:
+                onResend(peer, nowNs);
+                break;
             default:
                 counters.increment(DROP_TYPE);
         }
@@ -154,10 +158,12 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
      */
     public int doWork(final long nowNs)
     {
-        if (nowNs - nextHousekeepingNs < 0)
+        // The first call always runs: a nano clock may start anywhere, negative values included.
+        if (housekeepingScheduled && nowNs - nextHousekeepingNs < 0)
         {
             return 0;
         }
+        housekeepingScheduled = true;
         nextHousekeepingNs = nowNs + HOUSEKEEPING_INTERVAL_NS;
         expiredJobs.clear();
         for (final Job job : jobs.values())
@@ -275,6 +281,50 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         else
         {
             counters.increment(DROP_SEQUENCE);
+        }
+    }
+
+    private void onResend(final int peer, final long nowNs)
+    {
+        final Job job = authenticate(peer);
+        if (job == null)
+        {
+            return;
+        }
+        final int sequence = in.sequence();
+        final int slot = job.slotOf(sequence);
+        final int shadow = job.shadowOf(sequence);
+        if (in.slot() != slot || ((in.flags() & FLAG_SHADOW_SET) != 0 ? 1 : 0) != shadow)
+        {
+            counters.increment(DROP_SLOT);
+            return;
+        }
+        if (in.payloadLength() != 0)
+        {
+            counters.increment(DROP_LENGTH);
+            return;
+        }
+        final int set = Job.setIndex(slot, shadow);
+        if (sequence != job.setSequence[set] || job.setState[set] == Job.SET_EMPTY)
+        {
+            counters.increment(DROP_STALE);
+            return;
+        }
+        job.lastActivityNs = nowNs;
+        final int rank = in.rank();
+        if (job.setState[set] == Job.SET_DONE && Job.hasBit(job.setSeen, set * job.words, rank))
+        {
+            sendResult(job, set, peer, 1);
+            counters.increment(CounterDescriptor.RESULTS_RESENT);
+        }
+        else if (job.leftCount > 0)
+        {
+            refuseAfterLeave(job, peer, rank);
+        }
+        else
+        {
+            // Open, or done without this rank: the bitmap tells the rank whether to send its payload again.
+            sendPending(job, set, peer, rank);
         }
     }
 

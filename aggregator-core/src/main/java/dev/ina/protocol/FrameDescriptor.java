@@ -53,8 +53,13 @@ public final class FrameDescriptor
     /** Aggregator to one worker: its request was refused; code and message in the payload. */
     public static final byte TYPE_ERROR = 8;
 
+    /** Worker to aggregator: header only; asks for a chunk's result when the aggregator already holds this
+     * rank's contribution (learnt from PENDING), so a retry does not resend the payload. Answered with RESULT if
+     * the chunk is done, else PENDING. */
+    public static final byte TYPE_RESEND = 9;
+
     /** Highest frame type id of this version. */
-    public static final byte MAX_TYPE = TYPE_ERROR;
+    public static final byte MAX_TYPE = TYPE_RESEND;
 
     // ---- flags (byte 2) ----
 
@@ -149,6 +154,7 @@ public final class FrameDescriptor
             case TYPE_ABORT: return "ABORT";
             case TYPE_LEAVE: return "LEAVE";
             case TYPE_ERROR: return "ERROR";
+            case TYPE_RESEND: return "RESEND";
             default: return "UNKNOWN(" + type + ")";
         }
     }

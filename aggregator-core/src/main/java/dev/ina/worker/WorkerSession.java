@@ -94,6 +94,7 @@ public final class WorkerSession implements FrameHandler
     private final long[] sentNs;
     private final int[] retries;
     private final boolean[] received;
+    private final boolean[] held;
     // Agreed exponents, indexed by sequence & (2 * window - 1), valid where agreedFor matches the sequence.
     private final int[] agreedFor;
     private final byte[] agreedExponent;
@@ -129,6 +130,7 @@ public final class WorkerSession implements FrameHandler
     private int congestionWindow;
     private int congestionCredit;
     private int windowBeforeLoss;
+    private long rtoBeforeLoss;
     private int recoverySequence;
     private long srttNs;
     private long rttVarNs;
@@ -159,6 +161,7 @@ public final class WorkerSession implements FrameHandler
         sentNs = new long[window];
         retries = new int[window];
         received = new boolean[window];
+        held = new boolean[window];
         agreedFor = new int[2 * window];
         agreedExponent = new byte[2 * window];
         pendingSeen = new long[ControlFlyweight.wordsFor(worldSize)];
@@ -471,11 +474,22 @@ public final class WorkerSession implements FrameHandler
             lastPendingNs = nowNs;
             pendingSequence = in.sequence();
             stats.onPending();
+            final int sequence = in.sequence();
+            if (sequence - lowest >= 0 && sequence - next < 0)
+            {
+                // Whether the aggregator holds this rank's contribution: if so, later retries only ask for the
+                // result (RESEND) instead of sending the payload again.
+                held[sequence & (window - 1)] = in.hasRank(rank);
+            }
             if (in.hasRank(rank))
             {
-                // The aggregator has this rank's contribution: the timeout was another rank being slow, not
-                // loss, so undo the window reduction (spurious timeout, as in TCP's Eifel detection).
+                // The timeout was another rank being slow, not loss: undo the window and timeout back-off
+                // (spurious timeout, as in TCP's Eifel detection).
                 congestionWindow = Math.max(congestionWindow, windowBeforeLoss);
+                if (rtoBeforeLoss > 0 && rtoNs > rtoBeforeLoss)
+                {
+                    rtoNs = rtoBeforeLoss;
+                }
             }
         }
         else
@@ -573,6 +587,7 @@ public final class WorkerSession implements FrameHandler
             sentNs[w] = nowNs;
             retries[w] = 0;
             received[w] = false;
+            held[w] = false;
             next++;
             if (!sendChunk(sequence, false))
             {
@@ -637,6 +652,18 @@ public final class WorkerSession implements FrameHandler
         }
         send(length, retransmit);
         return true;
+    }
+
+    private void sendResend(final int sequence)
+    {
+        final int flags = ((sequence >>> Integer.numberOfTrailingZeros(window)) & 1) * FLAG_SHADOW_SET |
+            FLAG_RETRANSMIT;
+        header(FrameDescriptor.TYPE_RESEND, flags)
+            .sessionToken(token)
+            .slot(sequence & (window - 1))
+            .round(round)
+            .sequence(sequence);
+        send(HEADER_LENGTH, true);
     }
 
     private int chunkCount(final int chunk)
@@ -762,11 +789,19 @@ public final class WorkerSession implements FrameHandler
                     congestionWindow = Math.max(1, congestionWindow / 2);
                     congestionCredit = 0;
                     recoverySequence = next;
+                    // Back the timeout off for every chunk until a clean round-trip sample (as TCP): if the
+                    // cause is a starved CPU rather than loss, retransmitting sooner only adds load.
+                    rtoBeforeLoss = rtoNs;
+                    rtoNs = Math.min(config.maxRtoNs(), rtoNs * 2);
                 }
                 retries[w]++;
                 sentNs[w] = nowNs;
                 counters.increment(CounterDescriptor.RETRANSMITS);
-                if (!sendChunk(sequence, true))
+                if (held[w])
+                {
+                    sendResend(sequence);
+                }
+                else if (!sendChunk(sequence, true))
                 {
                     return work + 1;
                 }
