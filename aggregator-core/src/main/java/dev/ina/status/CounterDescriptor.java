@@ -32,6 +32,8 @@ public enum CounterDescriptor
     SEND_FAILURES(12, "send failures"),
     /** Retransmissions by a worker. */
     RETRANSMITS(13, "retransmits"),
+    /** Exceptions an engine threw while handling a frame: a bug; the frame is dropped and the engine serves on. */
+    HANDLER_ERRORS(14, "handler errors"),
 
     /** Dropped: shorter than a header or than its type needs. */
     DROP_SHORT(20, "dropped: short"),

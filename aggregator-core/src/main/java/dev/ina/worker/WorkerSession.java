@@ -124,6 +124,7 @@ public final class WorkerSession implements FrameHandler
     private long lastProgressNs;
     private long lastHeardNs;
     private long lastPendingNs;
+    private boolean callPendingHeard;
     private int pendingSequence;
     private long nextTimerCheckNs;
 
@@ -259,17 +260,18 @@ public final class WorkerSession implements FrameHandler
      * not changed.
      *
      * @param data  values; overwritten with the result when the call completes.
-     * @param index first element (absolute index).
+     * @param index first element (absolute index); {@code index + count} must not exceed the buffer's limit.
      * @param count elements.
      * @param op    reduction.
      * @param nowNs current time.
      */
     public void startCall(final FloatBuffer data, final int index, final int count, final ReduceOp op, final long nowNs)
     {
-        if (index < 0 || count < 0 || index > data.capacity() - count)
+        // Absolute bulk get and put stop at the limit: check here so that a bad range fails now, not mid-call.
+        if (index < 0 || count < 0 || index > data.limit() - count)
         {
             throw new IndexOutOfBoundsException(
-                "index=" + index + " count=" + count + " capacity=" + data.capacity());
+                "index=" + index + " count=" + count + " limit=" + data.limit());
         }
         if (data.isReadOnly())
         {
@@ -465,14 +467,14 @@ public final class WorkerSession implements FrameHandler
             counters.increment(CounterDescriptor.DROP_LENGTH);
             return;
         }
+        final boolean recordBitmap;
         if (state == State.JOINING && in.round() == nonce && in.rank() == rank)
         {
             joinPendingHeard = true;
+            recordBitmap = true;
         }
         else if (state == State.CALL && in.sessionToken() == token && in.round() == round)
         {
-            lastPendingNs = nowNs;
-            pendingSequence = in.sequence();
             stats.onPending();
             final int sequence = in.sequence();
             if (sequence - lowest >= 0 && sequence - next < 0)
@@ -491,6 +493,15 @@ public final class WorkerSession implements FrameHandler
                     rtoNs = rtoBeforeLoss;
                 }
             }
+            // Only the oldest outstanding chunk names the missing ranks: every live rank has sent it, whereas a
+            // later chunk may simply not have left a live rank with a smaller window yet.
+            recordBitmap = sequence == lowest;
+            if (recordBitmap)
+            {
+                lastPendingNs = nowNs;
+                callPendingHeard = true;
+                pendingSequence = sequence;
+            }
         }
         else
         {
@@ -498,9 +509,13 @@ public final class WorkerSession implements FrameHandler
             return;
         }
         lastHeardNs = nowNs;
-        for (int i = 0; i < words; i++)
+        if (recordBitmap)
         {
-            pendingSeen[i] = in.buffer().getLong(in.payloadOffset() + i * Long.BYTES, java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < words; i++)
+            {
+                pendingSeen[i] = in.buffer().getLong(
+                    in.payloadOffset() + i * Long.BYTES, java.nio.ByteOrder.LITTLE_ENDIAN);
+            }
         }
     }
 
@@ -550,7 +565,7 @@ public final class WorkerSession implements FrameHandler
         stats.reset(round, config.codec(), count, totalChunks);
         callStartNs = nowNs;
         lastProgressNs = nowNs;
-        lastPendingNs = nowNs - config.timeoutNs();
+        callPendingHeard = false;
         nextTimerCheckNs = nowNs + rtoNs;
         divisorForAvg = 0;
         for (int i = 0; i < agreedFor.length; i++)
@@ -826,7 +841,8 @@ public final class WorkerSession implements FrameHandler
             .append(TimeUnit.NANOSECONDS.toMillis(config.timeoutNs())).append(" ms): ")
             .append(lowest - base).append(" of ").append(totalChunks).append(" chunks done, sequence ")
             .append(lowest).append(" retried ").append(retries[w]).append(" times; ");
-        if (nowNs - lastPendingNs <= 2 * config.maxRtoNs() + TimeUnit.MILLISECONDS.toNanos(100))
+        if (callPendingHeard && pendingSequence == lowest &&
+            nowNs - lastPendingNs <= 2 * config.maxRtoNs() + TimeUnit.MILLISECONDS.toNanos(100))
         {
             sb.append("the aggregator at ").append(aggregatorName).append(" answers but is still waiting for rank(s) ")
                 .append(listMissing()).append(" (sequence ").append(pendingSequence)

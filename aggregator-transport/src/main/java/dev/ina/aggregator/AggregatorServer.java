@@ -74,7 +74,8 @@ public final class AggregatorServer implements AutoCloseable
                 (frame, offset, length, peer, nowNs) -> holder.engine.onFrame(frame, offset, length, peer, nowNs),
                 (address, frame, length) -> resolve(peers, address, frame, length),
                 config.receiveLoss(),
-                () -> holder.sender.flush()));
+                () -> holder.sender.flush(),
+                counters));
         if (loops.isEpoll())
         {
             // recvmmsg: the receive buffer holds RECEIVE_BATCH datagrams of at most this size.

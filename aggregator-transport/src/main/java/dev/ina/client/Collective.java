@@ -89,7 +89,8 @@ public final class Collective implements AutoCloseable
                 (frame, offset, length, peer, nowNs) -> holder.session.onFrame(frame, offset, length, peer, nowNs),
                 (address, frame, length) -> WorkerSession.AGGREGATOR_PEER,
                 config.receiveLoss(),
-                this::afterIo));
+                this::afterIo,
+                counters));
         if (loops.isEpoll())
         {
             bootstrap.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, datagramLength);

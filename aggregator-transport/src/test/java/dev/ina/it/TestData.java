@@ -3,6 +3,9 @@ package dev.ina.it;
 import dev.ina.api.Codec;
 import dev.ina.codec.FixedPoint;
 
+import java.util.Arrays;
+import java.util.List;
+
 /**
  * Deterministic per-rank test gradients and the independent double-precision reference checks of results.
  */
@@ -102,5 +105,46 @@ public final class TestData
             }
         }
         return null;
+    }
+
+    /**
+     * Checks that every rank received bit-identical results ({@link Arrays#equals(float[], float[])}) and that
+     * rank 0's result is within the codec's bound of the double reference ({@link #check}).
+     *
+     * @param perRank           each rank's result, in rank order.
+     * @param worldSize         ranks that contributed.
+     * @param call              call number the inputs were made with.
+     * @param codec             codec.
+     * @param elementsPerPacket chunk size.
+     * @param average           whether the result is an average.
+     * @return null if all agree and are within bound, else a description of the first difference or bad element.
+     */
+    public static String checkRanks(
+        final List<float[]> perRank,
+        final int worldSize,
+        final int call,
+        final Codec codec,
+        final int elementsPerPacket,
+        final boolean average)
+    {
+        final float[] first = perRank.get(0);
+        for (int rank = 1; rank < perRank.size(); rank++)
+        {
+            final float[] other = perRank.get(rank);
+            if (!Arrays.equals(first, other))
+            {
+                if (first.length != other.length)
+                {
+                    return "rank " + rank + " has " + other.length + " elements, rank 0 has " + first.length;
+                }
+                int i = 0;
+                while (Float.floatToIntBits(first[i]) == Float.floatToIntBits(other[i]))
+                {
+                    i++;
+                }
+                return "rank " + rank + " differs from rank 0 at element " + i + ": " + other[i] + " vs " + first[i];
+            }
+        }
+        return check(first, worldSize, call, codec, elementsPerPacket, average);
     }
 }

@@ -1,5 +1,7 @@
 package dev.ina.transport.netty;
 
+import dev.ina.status.CounterDescriptor;
+import dev.ina.status.Counters;
 import dev.ina.transport.FrameHandler;
 import dev.ina.transport.LossGenerator;
 import io.netty.buffer.ByteBuf;
@@ -40,6 +42,8 @@ public final class DatagramFrameHandler extends ChannelInboundHandlerAdapter
     private final PeerResolver resolver;
     private final LossGenerator loss;
     private final Runnable onReadComplete;
+    private final Counters counters;
+    private boolean errorReported;
 
     /**
      * Creates the handler.
@@ -48,11 +52,13 @@ public final class DatagramFrameHandler extends ChannelInboundHandlerAdapter
      * @param resolver       maps senders to peer ids.
      * @param loss           test hook dropping received datagrams.
      * @param onReadComplete run after each batch of reads.
+     * @param counters       where an exception thrown by the engine is counted.
      */
     public DatagramFrameHandler(
         final FrameHandler handler, final PeerResolver resolver, final LossGenerator loss,
-        final Runnable onReadComplete)
+        final Runnable onReadComplete, final Counters counters)
     {
+        this.counters = counters;
         this.handler = handler;
         this.resolver = resolver;
         this.loss = loss;
@@ -98,6 +104,19 @@ public final class DatagramFrameHandler extends ChannelInboundHandlerAdapter
             if (!loss.shouldDrop(view, 0, length))
             {
                 handler.onFrame(view, 0, length, resolver.peerOf(sender, view, length), System.nanoTime());
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            // Engines drop bad input without throwing; an exception here is a bug. Count it, report the first,
+            // and keep serving rather than let one datagram take the process down.
+            counters.increment(CounterDescriptor.HANDLER_ERRORS);
+            if (!errorReported)
+            {
+                errorReported = true;
+                System.err.println("INA: engine failed on a datagram (counted in '" +
+                    CounterDescriptor.HANDLER_ERRORS.label() + "'; further ones are only counted)");
+                ex.printStackTrace();
             }
         }
         finally

@@ -34,9 +34,27 @@ public final class JvmFlags
         }
         catch (final LinkageError ex)
         {
+            if (!isMissingExport(ex))
+            {
+                throw ex;
+            }
             throw new IllegalStateException("INA needs the JVM flag '" + AGRONA_FLAG + "' (Agrona 2.x uses " +
                 "jdk.internal.misc.Unsafe). Add it to the java command line, JAVA_TOOL_OPTIONS or the build's " +
                 "argLine; the launch scripts in examples/bin do this.", ex);
         }
+    }
+
+    private static boolean isMissingExport(final Throwable failure)
+    {
+        for (Throwable t = failure; t != null; t = t.getCause())
+        {
+            if (t instanceof IllegalAccessError ||
+                String.valueOf(t.getMessage()).contains("jdk.internal.misc") ||
+                t instanceof NoClassDefFoundError && String.valueOf(t.getMessage()).contains("UnsafeApi"))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 }
