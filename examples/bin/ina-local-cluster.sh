@@ -16,7 +16,7 @@ fi
 export INA_JAVA_MAJOR
 
 # Loopback carries 64 KiB datagrams: default to the local demo's packet size and window unless set.
-export INA_ELEMENTS_PER_PACKET="${INA_ELEMENTS_PER_PACKET:-16368}" INA_WINDOW="${INA_WINDOW:-16}"
+export INA_ELEMENTS_PER_PACKET="${INA_ELEMENTS_PER_PACKET:-16368}" INA_WINDOW="${INA_WINDOW:-8}"
 
 logs="$(mktemp -d "${TMPDIR:-/tmp}/ina-local-cluster.XXXXXX")"
 aggregator_pid=""

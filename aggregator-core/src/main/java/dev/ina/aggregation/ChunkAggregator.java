@@ -241,11 +241,9 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
             return;
         }
         final int sequence = in.sequence();
-        final int slot = job.slotOf(sequence);
-        final int shadow = job.shadowOf(sequence);
-        if (in.slot() != slot || ((in.flags() & FLAG_SHADOW_SET) != 0 ? 1 : 0) != shadow)
+        final int set = setOf(job, sequence);
+        if (set < 0)
         {
-            counters.increment(DROP_SLOT);
             return;
         }
         final int count = in.count();
@@ -256,7 +254,6 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         }
 
         final int rank = in.rank();
-        final int set = Job.setIndex(slot, shadow);
         final int delta = FrameDescriptor.compareSequence(sequence, job.setSequence[set]);
         job.lastActivityNs = nowNs;
 
@@ -284,6 +281,22 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         }
     }
 
+    /**
+     * The set a sequence maps to, checked against the frame's slot and shadow-set flag; -1 (counted) if they
+     * disagree.
+     */
+    private int setOf(final Job job, final int sequence)
+    {
+        final int slot = job.slotOf(sequence);
+        final int shadow = job.shadowOf(sequence);
+        if (in.slot() != slot || ((in.flags() & FLAG_SHADOW_SET) != 0 ? 1 : 0) != shadow)
+        {
+            counters.increment(DROP_SLOT);
+            return -1;
+        }
+        return Job.setIndex(slot, shadow);
+    }
+
     private void onResend(final int peer, final long nowNs)
     {
         final Job job = authenticate(peer);
@@ -292,11 +305,9 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
             return;
         }
         final int sequence = in.sequence();
-        final int slot = job.slotOf(sequence);
-        final int shadow = job.shadowOf(sequence);
-        if (in.slot() != slot || ((in.flags() & FLAG_SHADOW_SET) != 0 ? 1 : 0) != shadow)
+        final int set = setOf(job, sequence);
+        if (set < 0)
         {
-            counters.increment(DROP_SLOT);
             return;
         }
         if (in.payloadLength() != 0)
@@ -304,7 +315,6 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
             counters.increment(DROP_LENGTH);
             return;
         }
-        final int set = Job.setIndex(slot, shadow);
         if (sequence != job.setSequence[set] || job.setState[set] == Job.SET_EMPTY)
         {
             counters.increment(DROP_STALE);

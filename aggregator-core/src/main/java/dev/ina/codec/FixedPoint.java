@@ -75,6 +75,20 @@ public final class FixedPoint
     }
 
     /**
+     * The documented FIXED32 guarantee: how far a chunk's sum of {@code worldSize} contributions can be from the
+     * exact sum, before the final rounding to float. Each value is rounded to the nearest multiple of
+     * {@code 2^(E + 1 - B)}, so each is off by at most {@code 2^(E - B)}.
+     *
+     * @param worldSize ranks summed.
+     * @param exponent  agreed chunk exponent E (largest {@link Math#getExponent(float)} over all ranks' values).
+     * @return the bound, {@code worldSize * 2^(E - B)} with {@code B = magnitudeBits(32, worldSize)}.
+     */
+    public static double sumErrorBound(final int worldSize, final int exponent)
+    {
+        return worldSize * Math.scalb(1.0d, exponent - magnitudeBits(Integer.SIZE, worldSize));
+    }
+
+    /**
      * Factor that maps a value of a chunk with exponent {@code exponent} to its integer representation.
      *
      * @param exponent      agreed chunk exponent, not {@link FrameDescriptor#EXPONENT_ZERO}.

@@ -235,4 +235,14 @@ class FixedPointTest
         assertEquals(1 << 30, out.getInt(0));
         assertEquals(-(1 << 30), out.getInt(4));
     }
+
+    @Test
+    void shouldStateTheSumErrorBoundAsHalfAUnitPerRankWhenWorldSizeVaries()
+    {
+        // n = 4: B = 30 - 2 = 28, one unit is 2^(E + 1 - 28), half a unit per rank.
+        assertEquals(4 * 0x1p-28, FixedPoint.sumErrorBound(4, 0));
+        // n = 1: B = 30; n = 5: B = 27.
+        assertEquals(0x1p-30 * 8, FixedPoint.sumErrorBound(1, 3));
+        assertEquals(5 * 0x1p-28, FixedPoint.sumErrorBound(5, -1));
+    }
 }

@@ -41,7 +41,6 @@ public final class ReferenceSums
         final float[][] inputs, final float[] result, final int elementsPerPacket, final Codec codec, final ReduceOp op)
     {
         final int n = inputs.length;
-        final int magnitudeBits = FixedPoint.magnitudeBits(Integer.SIZE, n);
         for (int start = 0; start < result.length; start += elementsPerPacket)
         {
             final int end = Math.min(result.length, start + elementsPerPacket);
@@ -56,7 +55,7 @@ public final class ReferenceSums
                     magnitude += Math.abs(input[i]);
                 }
                 double bound = codec == Codec.FIXED32 ?
-                    n * Math.scalb(1.0d, maxExponent - magnitudeBits) :
+                    FixedPoint.sumErrorBound(n, maxExponent) :
                     n * magnitude * Math.scalb(1.0d, -23);
                 if (op == ReduceOp.AVG)
                 {

@@ -67,7 +67,6 @@ public final class TestData
         final int elementsPerPacket,
         final boolean average)
     {
-        final int magnitudeBits = FixedPoint.magnitudeBits(Integer.SIZE, worldSize);
         for (int start = 0; start < result.length; start += elementsPerPacket)
         {
             final int end = Math.min(result.length, start + elementsPerPacket);
@@ -90,7 +89,7 @@ public final class TestData
                     magnitude += Math.abs(v);
                 }
                 double bound = codec == Codec.FIXED32 ?
-                    worldSize * Math.scalb(1.0, maxExponent - magnitudeBits) :
+                    FixedPoint.sumErrorBound(worldSize, maxExponent) :
                     worldSize * magnitude * Math.ulp(1.0f);
                 if (average)
                 {

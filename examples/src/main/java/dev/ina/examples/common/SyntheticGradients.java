@@ -60,7 +60,6 @@ public final class SyntheticGradients
     public static long firstMismatch(
         final float[] result, final int worldSize, final int step, final Codec codec, final int elementsPerPacket)
     {
-        final int magnitudeBits = FixedPoint.magnitudeBits(Integer.SIZE, worldSize);
         for (int start = 0; start < result.length; start += elementsPerPacket)
         {
             final int end = Math.min(result.length, start + elementsPerPacket);
@@ -83,7 +82,7 @@ public final class SyntheticGradients
                     magnitude += Math.abs(v);
                 }
                 final double bound = codec == Codec.FIXED32 ?
-                    worldSize * Math.scalb(1.0, maxExponent - magnitudeBits) + Math.ulp(result[i]) :
+                    FixedPoint.sumErrorBound(worldSize, maxExponent) + Math.ulp(result[i]) :
                     worldSize * magnitude * Math.ulp(1.0f) + Math.ulp(result[i]);
                 if (!(Math.abs(result[i] - reference) <= bound))
                 {

@@ -31,11 +31,11 @@ public final class LocalDemo implements Callable<Integer>
     @Option(names = "--codec", description = "FP32 or FIXED32 (default ${DEFAULT-VALUE}).")
     Codec codec = Codec.FIXED32;
     @Option(names = "--iterations", description = "Timed all-reduce calls (default ${DEFAULT-VALUE}).")
-    int iterations = 5;
+    int iterations = 10;
     @Option(names = "--elements-per-packet", description = "Elements per datagram (default ${DEFAULT-VALUE}).")
     int elementsPerPacket = 16_368;
     @Option(names = "--window", description = "Chunks in flight per worker (default ${DEFAULT-VALUE}).")
-    int window = 16;
+    int window = 8;
 
     /**
      * Runs the demo.
