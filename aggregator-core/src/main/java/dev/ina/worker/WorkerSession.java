@@ -53,6 +53,7 @@ public final class WorkerSession implements FrameHandler
     private static final long JOIN_RETRY_MAX_NS = TimeUnit.MILLISECONDS.toNanos(250);
     private static final int LEAVE_COPIES = 3;
     private static final int MAX_LISTED_RANKS = 16;
+    private static final int FAST_RETRANSMIT_THRESHOLD = 3;
 
     /** Life cycle of a session. */
     public enum State
@@ -95,6 +96,7 @@ public final class WorkerSession implements FrameHandler
     private final int[] retries;
     private final boolean[] received;
     private final boolean[] held;
+    private final boolean[] fastRetransmitted;
     // Agreed exponents, indexed by sequence & (2 * window - 1), valid where agreedFor matches the sequence.
     private final int[] agreedFor;
     private final byte[] agreedExponent;
@@ -130,6 +132,7 @@ public final class WorkerSession implements FrameHandler
 
     private int congestionWindow;
     private int congestionCredit;
+    private int receivedAhead;
     private int windowBeforeLoss;
     private long rtoBeforeLoss;
     private int recoverySequence;
@@ -163,6 +166,7 @@ public final class WorkerSession implements FrameHandler
         retries = new int[window];
         received = new boolean[window];
         held = new boolean[window];
+        fastRetransmitted = new boolean[window];
         agreedFor = new int[2 * window];
         agreedExponent = new byte[2 * window];
         pendingSeen = new long[ControlFlyweight.wordsFor(worldSize)];
@@ -561,6 +565,7 @@ public final class WorkerSession implements FrameHandler
         lowest = base;
         next = base;
         recoverySequence = base;
+        receivedAhead = 0;
         round++;
         stats.reset(round, config.codec(), count, totalChunks);
         callStartNs = nowNs;
@@ -603,6 +608,7 @@ public final class WorkerSession implements FrameHandler
             retries[w] = 0;
             received[w] = false;
             held[w] = false;
+            fastRetransmitted[w] = false;
             next++;
             if (!sendChunk(sequence, false))
             {
@@ -738,9 +744,11 @@ public final class WorkerSession implements FrameHandler
                 expected, in.exponent(), divisor);
         }
 
+        receivedAhead++;
         while (lowest - next < 0 && received[lowest & (window - 1)])
         {
             received[lowest & (window - 1)] = false;
+            receivedAhead--;
             lowest++;
             if (congestionWindow < window && ++congestionCredit >= congestionWindow)
             {
@@ -754,8 +762,45 @@ public final class WorkerSession implements FrameHandler
         }
         else
         {
+            fastRetransmit(nowNs);
             sendReady(nowNs);
         }
+    }
+
+    /**
+     * Fast retransmit (as TCP's three duplicate ACKs): when {@link #FAST_RETRANSMIT_THRESHOLD} later chunks have
+     * their results but the oldest has not, it was most likely lost; resend it now instead of waiting for the
+     * timeout. Once per transmission of a chunk.
+     */
+    private void fastRetransmit(final long nowNs)
+    {
+        final int w = lowest & (window - 1);
+        if (receivedAhead >= FAST_RETRANSMIT_THRESHOLD && !received[w] && !fastRetransmitted[w] &&
+            state == State.CALL)
+        {
+            fastRetransmitted[w] = true;
+            if (lowest - recoverySequence >= 0)
+            {
+                windowBeforeLoss = congestionWindow;
+                congestionWindow = Math.max(1, congestionWindow / 2);
+                congestionCredit = 0;
+                recoverySequence = next;
+            }
+            retransmit(lowest, w, nowNs);
+        }
+    }
+
+    private boolean retransmit(final int sequence, final int w, final long nowNs)
+    {
+        retries[w]++;
+        sentNs[w] = nowNs;
+        counters.increment(CounterDescriptor.RETRANSMITS);
+        if (held[w])
+        {
+            sendResend(sequence);
+            return true;
+        }
+        return sendChunk(sequence, true);
     }
 
     private void sampleRtt(final long sampleNs)
@@ -809,14 +854,7 @@ public final class WorkerSession implements FrameHandler
                     rtoBeforeLoss = rtoNs;
                     rtoNs = Math.min(config.maxRtoNs(), rtoNs * 2);
                 }
-                retries[w]++;
-                sentNs[w] = nowNs;
-                counters.increment(CounterDescriptor.RETRANSMITS);
-                if (held[w])
-                {
-                    sendResend(sequence);
-                }
-                else if (!sendChunk(sequence, true))
+                if (!retransmit(sequence, w, nowNs))
                 {
                     return work + 1;
                 }

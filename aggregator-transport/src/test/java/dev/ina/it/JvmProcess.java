@@ -77,6 +77,7 @@ public final class JvmProcess implements AutoCloseable
         command.add(mainClass.getName());
         command.addAll(Arrays.asList(args));
         final Path log = Files.createTempFile("ina-" + name + "-", ".log");
+        log.toFile().deleteOnExit();
         final Process process = new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(log.toFile())
