@@ -672,6 +672,11 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
 
     private void onLeave(final int peer, final long nowNs)
     {
+        if (in.sessionToken() == 0)
+        {
+            onWithdraw(peer);
+            return;
+        }
         final Job job = authenticate(peer);
         if (job == null)
         {
@@ -686,6 +691,38 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
             {
                 removeJob(job);
             }
+        }
+    }
+
+    /**
+     * A LEAVE without a token withdraws a JOIN from a job still forming (the rank gave up waiting), so the job
+     * cannot later start with a rank that is gone. It must come from the address and nonce the rank joined with.
+     */
+    private void onWithdraw(final int peer)
+    {
+        final Job job = jobs.get(in.jobId());
+        if (job == null)
+        {
+            counters.increment(DROP_UNKNOWN_JOB);
+            return;
+        }
+        if (job.started)
+        {
+            // A started job's ranks leave with its token; without one this is a foreign or forged frame.
+            counters.increment(DROP_TOKEN);
+            return;
+        }
+        final int rank = in.rank();
+        if (rank >= job.worldSize || !Job.hasBit(job.joined, 0, rank) || job.rankNonce[rank] != in.round() ||
+            job.rankPeer[rank] != peer)
+        {
+            counters.increment(DROP_RANK);
+            return;
+        }
+        job.joined[rank >>> 6] &= ~(1L << rank);
+        if (--job.joinedCount == 0)
+        {
+            removeJob(job);
         }
     }
 

@@ -315,6 +315,16 @@ public final class WorkerSession implements FrameHandler
                 send(HEADER_LENGTH, false);
             }
         }
+        else if (token == 0 && state != State.NEW && state != State.CLOSED)
+        {
+            // Never joined (timed out or closed while waiting): withdraw the JOIN so that the job cannot start
+            // later counting this rank as present.
+            for (int i = 0; i < LEAVE_COPIES; i++)
+            {
+                header(FrameDescriptor.TYPE_LEAVE, 0).round(nonce);
+                send(HEADER_LENGTH, false);
+            }
+        }
         if (state != State.FAILED)
         {
             state = State.CLOSED;

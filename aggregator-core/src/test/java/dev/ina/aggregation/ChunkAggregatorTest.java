@@ -775,6 +775,43 @@ class ChunkAggregatorTest
     }
 
     @Test
+    void shouldForgetAJoinWhenTheRankWithdrawsBeforeTheJobStarts()
+    {
+        final Frames frames = new Frames(JOB, Codec.FP32, 3, WINDOW, EPP);
+        deliver(frames.join(0, nonce(0)), peer(0));
+        deliver(frames.join(1, nonce(1)), peer(1));
+
+        final UnsafeBuffer wrongNonce = frames.leave(0, 1);
+        Frames.header(wrongNonce).round(nonce(1) + 1);
+        deliver(wrongNonce, peer(1));
+        assertEquals(1, counters.get(CounterDescriptor.DROP_RANK), "only the nonce the rank joined with counts");
+
+        final UnsafeBuffer withdraw = frames.leave(0, 1);
+        Frames.header(withdraw).round(nonce(1));
+        deliver(withdraw, peer(1));
+        sender.clear();
+        deliver(frames.join(2, nonce(2)), peer(2));
+        assertTrue(sender.ofType(TYPE_JOIN_ACK).isEmpty(), "rank 1 withdrew: the job must not start without it");
+        final ControlFlyweight pending = sender.last().header();
+        assertTrue(pending.hasRank(0) && !pending.hasRank(1) && pending.hasRank(2));
+
+        deliver(frames.join(1, nonce(1)), peer(1));
+        assertEquals(3, sender.ofType(TYPE_JOIN_ACK).size(), "the job starts once rank 1 is back");
+    }
+
+    @Test
+    void shouldEndAFormingJobWhenItsOnlyRankWithdraws()
+    {
+        final Frames frames = new Frames(JOB, Codec.FP32, 2, WINDOW, EPP);
+        deliver(frames.join(0, nonce(0)), peer(0));
+        final UnsafeBuffer withdraw = frames.leave(0, 0);
+        Frames.header(withdraw).round(nonce(0));
+        deliver(withdraw, peer(0));
+        assertEquals(0, aggregator.jobCount());
+        assertEquals(0, aggregator.poolBytesInUse());
+    }
+
+    @Test
     void shouldAbortTheOldSessionWhenARankRejoinsWithANewNonce()
     {
         final Frames frames = new Frames(JOB, Codec.FP32, 2, WINDOW, EPP);

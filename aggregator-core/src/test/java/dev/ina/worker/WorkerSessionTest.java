@@ -148,6 +148,25 @@ class WorkerSessionTest
     }
 
     @Test
+    void shouldWithdrawTheJoinWithItsNonceWhenLeavingBeforeTheJobStarted()
+    {
+        create(SimulatedNetwork.workerConfig(1, 3, Codec.FP32, 4, 8).joinTimeoutNs(TimeUnit.SECONDS.toNanos(1))
+            .build());
+        session.startJoin(nowNs);
+        runWhile(WorkerSession.State.JOINING, MS, TimeUnit.SECONDS.toNanos(5));
+        assertEquals(WorkerSession.State.FAILED, session.state());
+        sender.clear();
+
+        session.leave(nowNs);
+        assertEquals(3, sender.frames().size(), "best effort: a few copies");
+        final ControlFlyweight withdraw = sender.last().header();
+        assertEquals(FrameDescriptor.TYPE_LEAVE, withdraw.type());
+        assertEquals(0, withdraw.sessionToken());
+        assertEquals(NONCE, withdraw.round());
+        assertEquals(1, withdraw.rank());
+    }
+
+    @Test
     void shouldFailNamingTheMissingRanksWhenPendingWasHeardWhileJoining()
     {
         final SimulatedNetwork net = SimulatedNetwork.builder(4)
