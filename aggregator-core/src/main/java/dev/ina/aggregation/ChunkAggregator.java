@@ -63,12 +63,16 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         new UnsafeBuffer(ByteBuffer.allocateDirect(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH));
     private final ControlFlyweight out = new ControlFlyweight();
     private final SplittableRandom random;
+    private final int shard;
+    private final int[] shardPorts;
+    private final long poolBytes;
+    private final int maxJobs;
     private long poolBytesInUse;
     private boolean housekeepingScheduled;
     private long nextHousekeepingNs;
 
     /**
-     * Creates the engine.
+     * Creates the engine of a single-threaded aggregator.
      *
      * @param config   aggregator configuration.
      * @param sender   how frames leave the engine.
@@ -78,10 +82,38 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
     public ChunkAggregator(
         final AggregatorConfig config, final FrameSender sender, final Counters counters, final long seed)
     {
+        this(config, sender, counters, seed, 0, new int[] {0});
+    }
+
+    /**
+     * Creates the engine of one shard of an aggregator with several engine threads. Jobs are sharded by
+     * {@code floorMod(jobId, shardPorts.length)}; a JOIN for another shard's job is answered with ERROR
+     * {@link ControlFlyweight#ERROR_REDIRECT} naming that shard's port. Each shard holds an equal part of the slot
+     * pool and of the job table.
+     *
+     * @param config     aggregator configuration.
+     * @param sender     how frames leave the engine.
+     * @param counters   where drops and traffic are counted (one set per shard: single writer).
+     * @param seed       seed of the session-token generator.
+     * @param shard      index of this shard.
+     * @param shardPorts UDP port of every shard, by index.
+     */
+    public ChunkAggregator(
+        final AggregatorConfig config,
+        final FrameSender sender,
+        final Counters counters,
+        final long seed,
+        final int shard,
+        final int[] shardPorts)
+    {
         this.config = config;
         this.sender = sender;
         this.counters = counters;
         this.random = new SplittableRandom(seed);
+        this.shard = shard;
+        this.shardPorts = shardPorts.clone();
+        this.poolBytes = config.poolBytes() / shardPorts.length;
+        this.maxJobs = (config.maxJobs() + shardPorts.length - 1) / shardPorts.length;
     }
 
     /**
@@ -495,6 +527,13 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
             return;
         }
 
+        final int owner = Math.floorMod(jobId, shardPorts.length);
+        if (owner != shard)
+        {
+            redirect(jobId, rank, nonce, owner, peer);
+            return;
+        }
+
         Job job = jobs.get(jobId);
         if (job != null && !matches(job, codec, worldSize, window, elementsPerPacket, mode))
         {
@@ -563,6 +602,20 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         }
     }
 
+    private void redirect(final int jobId, final int rank, final int nonce, final int owner, final int peer)
+    {
+        out.wrap(sendBuffer, 0, sendBuffer.capacity());
+        out.writeHeader(FrameDescriptor.TYPE_ERROR, FrameDescriptor.CODEC_NONE)
+            .jobId(jobId)
+            .rank(rank)
+            .round(nonce)
+            .sequence(shardPorts[owner])
+            .contributors(ControlFlyweight.ERROR_REDIRECT);
+        out.message("job " + jobId + " is served on port " + shardPorts[owner]);
+        countSend(sender.send(sendBuffer, 0, out.frameLength(), peer), out.frameLength(), 1);
+        counters.increment(CounterDescriptor.REDIRECTS);
+    }
+
     private String checkJoin(
         final Codec codec,
         final int rank,
@@ -624,19 +677,20 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         final long nowNs)
     {
         final long bytes = Job.poolBytes(codec, window, elementsPerPacket, worldSize);
-        if (jobs.size() >= config.maxJobs())
+        if (jobs.size() >= maxJobs)
         {
             sendError(FrameDescriptor.TYPE_ERROR, jobId, 0, rank, nonce, ControlFlyweight.ERROR_POOL_EXHAUSTED,
-                "the aggregator serves its maximum of " + config.maxJobs() + " jobs; raise maxJobs or end a job",
+                "the aggregator serves its maximum of " + maxJobs + " jobs per engine thread; raise maxJobs or end " +
+                "a job",
                 peer);
             return null;
         }
-        if (poolBytesInUse + bytes > config.poolBytes())
+        if (poolBytesInUse + bytes > poolBytes)
         {
             sendError(FrameDescriptor.TYPE_ERROR, jobId, 0, rank, nonce, ControlFlyweight.ERROR_POOL_EXHAUSTED,
                 "job " + jobId + " needs " + bytes + " bytes of slot pool (window=" + window +
-                ", elementsPerPacket=" + elementsPerPacket + ") but " + (config.poolBytes() - poolBytesInUse) +
-                " of " + config.poolBytes() + " are free; lower window or elementsPerPacket, or raise the " +
+                ", elementsPerPacket=" + elementsPerPacket + ") but " + (poolBytes - poolBytesInUse) +
+                " of " + poolBytes + " are free; lower window or elementsPerPacket, or raise the " +
                 "aggregator's pool", peer);
             return null;
         }

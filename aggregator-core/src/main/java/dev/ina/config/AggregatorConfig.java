@@ -23,6 +23,7 @@ public final class AggregatorConfig
     private final long jobFormTimeoutNs;
     private final long jobIdleTimeoutNs;
     private final int socketBufferBytes;
+    private final int threads;
     private final boolean busyPoll;
     private final TransportKind transport;
     private final LossGenerator sendLoss;
@@ -38,6 +39,7 @@ public final class AggregatorConfig
         jobFormTimeoutNs = b.jobFormTimeoutNs;
         jobIdleTimeoutNs = b.jobIdleTimeoutNs;
         socketBufferBytes = b.socketBufferBytes;
+        threads = b.threads;
         busyPoll = b.busyPoll;
         transport = b.transport;
         sendLoss = b.sendLoss;
@@ -88,6 +90,11 @@ public final class AggregatorConfig
         if (v != null)
         {
             b.poolBytes(Configuration.parseInt(Configuration.POOL_MIB_ENV_NAME, v) * 1024L * 1024L);
+        }
+        v = Configuration.lookup(Configuration.THREADS_PROP_NAME, Configuration.THREADS_ENV_NAME, env);
+        if (v != null)
+        {
+            b.threads(Configuration.parseInt(Configuration.THREADS_ENV_NAME, v));
         }
         v = Configuration.lookup(Configuration.BUSY_POLL_PROP_NAME, Configuration.BUSY_POLL_ENV_NAME, env);
         if (v != null)
@@ -183,6 +190,18 @@ public final class AggregatorConfig
     }
 
     /**
+     * Engine threads. Each has its own UDP socket, on {@code port + i} (or its own free port when port is 0), and
+     * serves the jobs with {@code floorMod(jobId, threads) == i}; workers that join on another thread's port are
+     * redirected. Every thread holds {@code 1 / threads} of the slot pool and of the job table.
+     *
+     * @return threads, 1 by default.
+     */
+    public int threads()
+    {
+        return threads;
+    }
+
+    /**
      * Whether the event loop busy-polls.
      *
      * @return true to busy-poll.
@@ -226,7 +245,7 @@ public final class AggregatorConfig
     public String toString()
     {
         return "AggregatorConfig{bind=" + bindAddress + ':' + port + ", poolMiB=" + (poolBytes >> 20) +
-            ", maxJobs=" + maxJobs + ", maxWindow=" + maxWindow +
+            ", maxJobs=" + maxJobs + ", maxWindow=" + maxWindow + ", threads=" + threads +
             ", jobIdleTimeoutS=" + TimeUnit.NANOSECONDS.toSeconds(jobIdleTimeoutNs) +
             ", busyPoll=" + busyPoll + ", transport=" + transport + '}';
     }
@@ -244,6 +263,7 @@ public final class AggregatorConfig
         private long jobFormTimeoutNs = Configuration.JOB_FORM_TIMEOUT_NS_DEFAULT;
         private long jobIdleTimeoutNs = Configuration.JOB_IDLE_TIMEOUT_NS_DEFAULT;
         private int socketBufferBytes = Configuration.SOCKET_BUFFER_BYTES_DEFAULT;
+        private int threads = 1;
         private boolean busyPoll;
         private TransportKind transport = TransportKind.AUTO;
         private LossGenerator sendLoss = LossGenerator.NONE;
@@ -251,6 +271,18 @@ public final class AggregatorConfig
 
         private Builder()
         {
+        }
+
+        /**
+         * Engine threads, each serving a share of the jobs on its own port.
+         *
+         * @param threads 1 to 64.
+         * @return this.
+         */
+        public Builder threads(final int threads)
+        {
+            this.threads = threads;
+            return this;
         }
 
         /**
@@ -389,6 +421,11 @@ public final class AggregatorConfig
             require(port >= 0 && port < 65536, "port must be within [0, 65535], got " + port);
             require(poolBytes >= 64 * 1024, "poolBytes must be at least 64 KiB, got " + poolBytes);
             require(maxJobs >= 1, "maxJobs must be at least 1, got " + maxJobs);
+            require(threads >= 1 && threads <= 64, "threads must be within [1, 64], got " + threads);
+            require(port == 0 || port + threads - 1 < 65536,
+                "port + threads - 1 must be a valid port: " + port + " + " + threads + " - 1 > 65535");
+            require(poolBytes / threads >= 64 * 1024,
+                "poolBytes / threads must be at least 64 KiB, got " + poolBytes + " / " + threads);
             require(isPowerOfTwo(maxWindow) && maxWindow <= 32768,
                 "maxWindow must be a power of two within [1, 32768], got " + maxWindow);
             requirePositive(jobFormTimeoutNs, "jobFormTimeoutNs");

@@ -54,6 +54,10 @@ public final class Configuration
     public static final String POOL_MIB_ENV_NAME = "INA_POOL_MIB";
     /** Aggregator slot pool size in MiB. */
     public static final String POOL_MIB_PROP_NAME = "ina.pool.mib";
+    /** Aggregator engine threads (jobs are sharded over them). */
+    public static final String THREADS_ENV_NAME = "INA_AGGREGATOR_THREADS";
+    /** Aggregator engine threads (jobs are sharded over them). */
+    public static final String THREADS_PROP_NAME = "ina.aggregator.threads";
     /** Busy-poll the network instead of blocking: lower latency, one core per process. */
     public static final String BUSY_POLL_ENV_NAME = "INA_BUSY_POLL";
     /** Busy-poll the network instead of blocking: lower latency, one core per process. */

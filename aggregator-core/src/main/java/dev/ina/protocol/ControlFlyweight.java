@@ -52,6 +52,9 @@ public final class ControlFlyweight extends HeaderFlyweight
     public static final int ERROR_JOB_EXPIRED = 6;
     /** Error code: the aggregator is shutting down. */
     public static final int ERROR_SHUTDOWN = 7;
+    /** Error code: the job is served by another engine thread of the aggregator, on the UDP port carried in the
+     * sequence field; the worker rejoins there. */
+    public static final int ERROR_REDIRECT = 8;
 
     /**
      * World size of a JOIN or JOIN_ACK.

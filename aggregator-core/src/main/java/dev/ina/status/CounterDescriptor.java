@@ -34,6 +34,8 @@ public enum CounterDescriptor
     RETRANSMITS(13, "retransmits"),
     /** Exceptions an engine threw while handling a frame: a bug; the frame is dropped and the engine serves on. */
     HANDLER_ERRORS(14, "handler errors"),
+    /** JOINs answered with the port of the engine thread that serves the job. */
+    REDIRECTS(15, "joins redirected"),
 
     /** Dropped: shorter than a header or than its type needs. */
     DROP_SHORT(20, "dropped: short"),

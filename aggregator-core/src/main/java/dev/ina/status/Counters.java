@@ -18,7 +18,8 @@ public final class Counters
 {
     private static final CounterDescriptor[] DESCRIPTORS = CounterDescriptor.values();
 
-    private final AtomicCounter[] counters = new AtomicCounter[DESCRIPTORS.length];
+    private final AtomicCounter[] counters;
+    private final Counters[] parts;
 
     /**
      * Allocates the counters.
@@ -27,6 +28,8 @@ public final class Counters
      */
     public Counters(final String prefix)
     {
+        parts = null;
+        counters = new AtomicCounter[DESCRIPTORS.length];
         final int n = DESCRIPTORS.length;
         final AtomicBuffer metaData = new UnsafeBuffer(
             ByteBuffer.allocateDirect(n * CountersReader.METADATA_LENGTH));
@@ -36,6 +39,23 @@ public final class Counters
         {
             counters[descriptor.ordinal()] = manager.newCounter(prefix + ": " + descriptor.label(), descriptor.id());
         }
+    }
+
+    private Counters(final Counters[] parts)
+    {
+        this.parts = parts.clone();
+        this.counters = null;
+    }
+
+    /**
+     * A read-only view that sums several counter sets, e.g. one per engine thread.
+     *
+     * @param parts the counter sets.
+     * @return the view; its {@code increment} and {@code add} throw.
+     */
+    public static Counters sumOf(final Counters... parts)
+    {
+        return parts.length == 1 ? parts[0] : new Counters(parts);
     }
 
     /**
@@ -67,6 +87,15 @@ public final class Counters
      */
     public long get(final CounterDescriptor descriptor)
     {
+        if (parts != null)
+        {
+            long sum = 0;
+            for (final Counters part : parts)
+            {
+                sum += part.get(descriptor);
+            }
+            return sum;
+        }
         return counters[descriptor.ordinal()].get();
     }
 

@@ -82,7 +82,8 @@ public final class WorkerSession implements FrameHandler
     private final int worldSize;
     private final int rank;
     private final int nonce;
-    private final String aggregatorName;
+    private String aggregatorName;
+    private int redirectPort;
 
     private final UnsafeBuffer frameBuffer =
         new UnsafeBuffer(ByteBuffer.allocateDirect(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH));
@@ -236,6 +237,33 @@ public final class WorkerSession implements FrameHandler
         joinDeadlineNs = nowNs + config.joinTimeoutNs();
         joinRetryNs = JOIN_RETRY_MIN_NS;
         sendJoin(nowNs);
+    }
+
+    /**
+     * The aggregator port this session was redirected to while joining (the job is served by another of the
+     * aggregator's engine threads), or 0. The owner reconnects to it and calls {@link #redirected}.
+     *
+     * @return port or 0.
+     */
+    public int redirectPort()
+    {
+        return redirectPort;
+    }
+
+    /**
+     * The owner now sends to the redirect port: join there at once, within the original join deadline.
+     *
+     * @param nowNs current time.
+     */
+    public void redirected(final long nowNs)
+    {
+        if (state == State.JOINING && redirectPort != 0)
+        {
+            aggregatorName = config.aggregatorHost() + ':' + redirectPort;
+            redirectPort = 0;
+            joinRetryNs = JOIN_RETRY_MIN_NS;
+            sendJoin(nowNs);
+        }
     }
 
     /**
@@ -542,6 +570,16 @@ public final class WorkerSession implements FrameHandler
             return;
         }
         lastHeardNs = nowNs;
+        if (state == State.JOINING && in.type() == FrameDescriptor.TYPE_ERROR &&
+            in.contributors() == ControlFlyweight.ERROR_REDIRECT)
+        {
+            final int port = in.sequence();
+            if (port > 0 && port < 65536)
+            {
+                redirectPort = port;
+                return;
+            }
+        }
         final boolean abort = in.type() == FrameDescriptor.TYPE_ABORT;
         fail(abort ? CollectiveException.Reason.ABORTED : CollectiveException.Reason.REFUSED,
             (abort ? "the aggregator ended the job: " : "the aggregator refused: ") + in.message());

@@ -775,6 +775,29 @@ class ChunkAggregatorTest
     }
 
     @Test
+    void shouldRedirectAJoinToTheShardThatServesTheJobWhenThereAreSeveralThreads()
+    {
+        aggregator = new ChunkAggregator(AggregatorConfig.builder().threads(2).build(), sender, counters, 42, 0,
+            new int[] {5000, 5001});
+        final Frames odd = new Frames(JOB, Codec.FP32, 2, WINDOW, EPP);
+        deliver(odd.join(1, nonce(1)), peer(1));
+        final ControlFlyweight redirect = sender.last().header();
+        assertEquals(TYPE_ERROR, redirect.type());
+        assertEquals(ControlFlyweight.ERROR_REDIRECT, redirect.contributors());
+        assertEquals(5001, redirect.sequence());
+        assertEquals(nonce(1), redirect.round());
+        assertEquals(1, redirect.rank());
+        assertEquals(peer(1), sender.last().peer());
+        assertEquals(0, aggregator.jobCount(), "the redirecting shard keeps no state for the job");
+        assertEquals(1, counters.get(CounterDescriptor.REDIRECTS));
+
+        final Frames even = new Frames(JOB + 1, Codec.FP32, 2, WINDOW, EPP);
+        deliver(even.join(0, nonce(0)), peer(0));
+        assertEquals(TYPE_PENDING, sender.last().type(), "job 8 belongs to shard 0");
+        assertEquals(1, aggregator.jobCount());
+    }
+
+    @Test
     void shouldForgetAJoinWhenTheRankWithdrawsBeforeTheJobStarts()
     {
         final Frames frames = new Frames(JOB, Codec.FP32, 3, WINDOW, EPP);

@@ -148,6 +148,28 @@ class WorkerSessionTest
     }
 
     @Test
+    void shouldRejoinOnTheGivenPortWhenTheAggregatorRedirects()
+    {
+        create(SimulatedNetwork.workerConfig(1, 2, Codec.FP32, 4, 8).build());
+        session.startJoin(nowNs);
+        final UnsafeBuffer redirect = new UnsafeBuffer(new byte[FrameDescriptor.HEADER_LENGTH + 8]);
+        final ControlFlyweight error = new ControlFlyweight();
+        error.wrap(redirect, 0, redirect.capacity());
+        error.writeHeader(FrameDescriptor.TYPE_ERROR, FrameDescriptor.CODEC_NONE).jobId(config.jobId()).rank(1)
+            .round(NONCE).sequence(47101).contributors(ControlFlyweight.ERROR_REDIRECT);
+        deliver(redirect);
+        assertEquals(WorkerSession.State.JOINING, session.state());
+        assertEquals(47101, session.redirectPort());
+        sender.clear();
+
+        session.redirected(nowNs);
+        assertEquals(0, session.redirectPort());
+        assertEquals(TYPE_JOIN, sender.last().type(), "joins at once on the new port");
+        deliver(frames.joinAck(TOKEN, 1, NONCE));
+        assertEquals(WorkerSession.State.READY, session.state());
+    }
+
+    @Test
     void shouldWithdrawTheJoinWithItsNonceWhenLeavingBeforeTheJobStarted()
     {
         create(SimulatedNetwork.workerConfig(1, 3, Codec.FP32, 4, 8).joinTimeoutNs(TimeUnit.SECONDS.toNanos(1))

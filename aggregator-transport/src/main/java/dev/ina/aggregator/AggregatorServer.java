@@ -26,8 +26,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The aggregator process: one UDP socket, one event loop thread that owns a {@link ChunkAggregator}, serving any
- * number of jobs (up to the configured maximum) from a bounded slot pool.
+ * The aggregator process: per engine thread one UDP socket and one event loop thread that owns a
+ * {@link ChunkAggregator}, serving any number of jobs (up to the configured maximum) from a bounded slot pool. With
+ * several threads, jobs are sharded by job id and a JOIN on the wrong thread's port is redirected.
  * <pre>{@code
  * try (AggregatorServer server = AggregatorServer.start(AggregatorConfig.builder().port(47100).build()))
  * {
@@ -45,70 +46,108 @@ public final class AggregatorServer implements AutoCloseable
 
     private final AggregatorConfig config;
     private final EventLoops loops;
-    private final Channel channel;
-    private final ChunkAggregator engine;
-    private final NettyFrameSender sender;
+    private final Shard[] shards;
     private final Counters counters;
-    private final ScheduledFuture<?> tick;
     private volatile boolean closed;
+
+    /** One engine thread: its socket, engine, sender and counters. */
+    private static final class Shard
+    {
+        final Channel channel;
+        final PeerTable peers = new PeerTable(MAX_PEERS);
+        final Counters counters = new Counters("aggregator");
+        ChunkAggregator engine;
+        NettyFrameSender sender;
+        ScheduledFuture<?> tick;
+
+        Shard(final AggregatorConfig config, final EventLoops loops, final int index)
+        {
+            final Bootstrap bootstrap = new Bootstrap()
+                .group(loops.group())
+                .channel(loops.channelClass())
+                .option(ChannelOption.SO_RCVBUF, config.socketBufferBytes())
+                .option(ChannelOption.SO_SNDBUF, config.socketBufferBytes())
+                .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 << 20, 64 << 20))
+                .option(ChannelOption.RECVBUF_ALLOCATOR,
+                    new FixedRecvByteBufAllocator(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH * RECEIVE_BATCH)
+                        .maxMessagesPerRead(RECEIVE_BATCH))
+                .handler(new DatagramFrameHandler(
+                    (frame, offset, length, peer, nowNs) -> engine.onFrame(frame, offset, length, peer, nowNs),
+                    (address, frame, length) -> resolve(peers, address, frame, length),
+                    config.receiveLoss(),
+                    () -> sender.flush(),
+                    counters));
+            if (loops.isEpoll())
+            {
+                // recvmmsg: the receive buffer holds RECEIVE_BATCH datagrams of at most this size.
+                bootstrap.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH);
+            }
+            final int port = config.port() == 0 ? 0 : config.port() + index;
+            try
+            {
+                channel = bootstrap.bind(new InetSocketAddress(config.bindAddress(), port)).sync().channel();
+            }
+            catch (final Exception ex)
+            {
+                throw new IllegalStateException("cannot bind the aggregator to " + config.bindAddress() + ':' +
+                    port + " (" + ex.getMessage() + "); choose another port or stop the process using it", ex);
+            }
+        }
+
+        int port()
+        {
+            return ((InetSocketAddress)channel.localAddress()).getPort();
+        }
+
+        void start(final AggregatorConfig config, final int index, final int[] ports)
+        {
+            sender = new NettyFrameSender(channel, peers, config.sendLoss());
+            engine = new ChunkAggregator(config, sender, counters, new SecureRandom().nextLong(), index, ports);
+            final EventLoop loop = channel.eventLoop();
+            // Publish engine and sender to the event loop before the first datagram is handled.
+            loop.execute(() -> channel.config().setAutoRead(true));
+            tick = loop.scheduleAtFixedRate(() ->
+            {
+                if (engine.doWork(System.nanoTime()) > 0)
+                {
+                    sender.flush();
+                }
+            }, TICK_NS, TICK_NS, TimeUnit.NANOSECONDS);
+        }
+    }
 
     private AggregatorServer(final AggregatorConfig config)
     {
         this.config = config;
-        this.counters = new Counters("aggregator");
-        this.loops = new EventLoops(config.transport(), config.busyPoll(), "ina-aggregator");
-        final PeerTable peers = new PeerTable(MAX_PEERS);
-        final Holder holder = new Holder();
-
-        final Bootstrap bootstrap = new Bootstrap()
-            .group(loops.group())
-            .channel(loops.channelClass())
-            .option(ChannelOption.SO_RCVBUF, config.socketBufferBytes())
-            .option(ChannelOption.SO_SNDBUF, config.socketBufferBytes())
-            .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-            .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 << 20, 64 << 20))
-            .option(ChannelOption.RECVBUF_ALLOCATOR,
-                new FixedRecvByteBufAllocator(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH * RECEIVE_BATCH)
-                    .maxMessagesPerRead(RECEIVE_BATCH))
-            .handler(new DatagramFrameHandler(
-                (frame, offset, length, peer, nowNs) -> holder.engine.onFrame(frame, offset, length, peer, nowNs),
-                (address, frame, length) -> resolve(peers, address, frame, length),
-                config.receiveLoss(),
-                () -> holder.sender.flush(),
-                counters));
-        if (loops.isEpoll())
-        {
-            // recvmmsg: the receive buffer holds RECEIVE_BATCH datagrams of at most this size.
-            bootstrap.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH);
-        }
+        final int n = config.threads();
+        this.loops = new EventLoops(config.transport(), config.busyPoll(), "ina-aggregator", n);
+        shards = new Shard[n];
         try
         {
-            channel = bootstrap.bind(new InetSocketAddress(config.bindAddress(), config.port())).sync().channel();
+            for (int i = 0; i < n; i++)
+            {
+                shards[i] = new Shard(config, loops, i);
+            }
         }
-        catch (final Exception ex)
+        catch (final RuntimeException ex)
         {
             loops.shutdown();
-            throw new IllegalStateException("cannot bind the aggregator to " + config.bindAddress() + ':' +
-                config.port() + " (" + ex.getMessage() + "); choose another port or stop the process using it", ex);
+            throw ex;
         }
-        sender = new NettyFrameSender(channel, peers, config.sendLoss());
-        engine = new ChunkAggregator(config, sender, counters, new SecureRandom().nextLong());
-        holder.engine = engine;
-        holder.sender = sender;
-        final EventLoop loop = channel.eventLoop();
-        tick = loop.scheduleAtFixedRate(() ->
+        final int[] ports = new int[n];
+        final Counters[] parts = new Counters[n];
+        for (int i = 0; i < n; i++)
         {
-            if (engine.doWork(System.nanoTime()) > 0)
-            {
-                sender.flush();
-            }
-        }, TICK_NS, TICK_NS, TimeUnit.NANOSECONDS);
-    }
-
-    private static final class Holder
-    {
-        ChunkAggregator engine;
-        NettyFrameSender sender;
+            ports[i] = shards[i].port();
+            parts[i] = shards[i].counters;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            shards[i].start(config, i, ports);
+        }
+        counters = Counters.sumOf(parts);
     }
 
     private static int resolve(
@@ -141,23 +180,39 @@ public final class AggregatorServer implements AutoCloseable
     }
 
     /**
-     * The address the server is bound to (with the actual port when configured with port 0).
+     * The address of the first engine thread's socket, where workers join (with the actual port when configured
+     * with port 0).
      *
      * @return local address.
      */
     public InetSocketAddress localAddress()
     {
-        return (InetSocketAddress)channel.localAddress();
+        return (InetSocketAddress)shards[0].channel.localAddress();
     }
 
     /**
-     * The bound UDP port.
+     * The UDP port workers join on.
      *
      * @return port.
      */
     public int port()
     {
         return localAddress().getPort();
+    }
+
+    /**
+     * The UDP port of every engine thread, by index; a job is served on {@code ports()[floorMod(jobId, threads)]}.
+     *
+     * @return ports.
+     */
+    public int[] ports()
+    {
+        final int[] ports = new int[shards.length];
+        for (int i = 0; i < shards.length; i++)
+        {
+            ports[i] = shards[i].port();
+        }
+        return ports;
     }
 
     /**
@@ -181,7 +236,7 @@ public final class AggregatorServer implements AutoCloseable
     }
 
     /**
-     * Counters: traffic and drops by reason. Readable from any thread.
+     * Counters of all engine threads summed: traffic and drops by reason. Readable from any thread.
      *
      * @return counters.
      */
@@ -191,30 +246,40 @@ public final class AggregatorServer implements AutoCloseable
     }
 
     /**
-     * Number of jobs forming or running, read on the event loop.
+     * Number of jobs forming or running, read on the event loops.
      *
      * @return jobs.
      */
     public int jobCount()
     {
-        return onLoop(engine::jobCount);
+        int jobs = 0;
+        for (final Shard shard : shards)
+        {
+            jobs += onLoop(shard, shard.engine::jobCount);
+        }
+        return jobs;
     }
 
     /**
-     * Bytes of the slot pool held by jobs, read on the event loop.
+     * Bytes of the slot pool held by jobs, read on the event loops.
      *
      * @return bytes.
      */
     public long poolBytesInUse()
     {
-        return onLoop(engine::poolBytesInUse);
+        long bytes = 0;
+        for (final Shard shard : shards)
+        {
+            bytes += onLoop(shard, shard.engine::poolBytesInUse);
+        }
+        return bytes;
     }
 
-    private <T> T onLoop(final Callable<T> query)
+    private static <T> T onLoop(final Shard shard, final Callable<T> query)
     {
         try
         {
-            return channel.eventLoop().submit(query).get(5, TimeUnit.SECONDS);
+            return shard.channel.eventLoop().submit(query).get(5, TimeUnit.SECONDS);
         }
         catch (final Exception ex)
         {
@@ -229,11 +294,15 @@ public final class AggregatorServer implements AutoCloseable
      */
     public void awaitClose() throws InterruptedException
     {
-        channel.closeFuture().sync();
+        for (final Shard shard : shards)
+        {
+            shard.channel.closeFuture().sync();
+        }
     }
 
     /**
-     * Ends every job (ranks receive ABORT with "the aggregator shut down"), closes the socket and stops the thread.
+     * Ends every job (ranks receive ABORT with "the aggregator shut down"), closes the sockets and stops the
+     * threads.
      */
     @Override
     public void close()
@@ -243,23 +312,26 @@ public final class AggregatorServer implements AutoCloseable
             return;
         }
         closed = true;
-        tick.cancel(false);
-        if (channel.isActive())
+        for (final Shard shard : shards)
         {
-            try
+            shard.tick.cancel(false);
+            if (shard.channel.isActive())
             {
-                channel.eventLoop().submit(() ->
+                try
                 {
-                    engine.close();
-                    sender.flush();
-                }).get(2, TimeUnit.SECONDS);
+                    shard.channel.eventLoop().submit(() ->
+                    {
+                        shard.engine.close();
+                        shard.sender.flush();
+                    }).get(2, TimeUnit.SECONDS);
+                }
+                catch (final Exception ignore)
+                {
+                    // Closing anyway: ranks then time out instead of being told.
+                }
             }
-            catch (final Exception ignore)
-            {
-                // Closing anyway: ranks then time out instead of being told.
-            }
+            shard.channel.close().awaitUninterruptibly(2_000);
         }
-        channel.close().awaitUninterruptibly(2_000);
         loops.shutdown();
     }
 }

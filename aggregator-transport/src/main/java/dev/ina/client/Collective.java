@@ -62,7 +62,9 @@ public final class Collective implements AutoCloseable
     private final AtomicBoolean blockingInUse = new AtomicBoolean();
     private final CompletableFuture<Void> joined = new CompletableFuture<>();
     private final ScheduledFuture<?> tick;
+    private final InetSocketAddress remote;
     private CallRequest current;
+    private boolean redirecting;
     private volatile boolean closed;
 
     private Collective(final WorkerConfig config)
@@ -97,7 +99,7 @@ public final class Collective implements AutoCloseable
         }
         final InetSocketAddress local = config.bindAddress() == null ?
             new InetSocketAddress(0) : new InetSocketAddress(config.bindAddress(), 0);
-        final InetSocketAddress remote = new InetSocketAddress(config.aggregatorHost(), config.aggregatorPort());
+        remote = new InetSocketAddress(config.aggregatorHost(), config.aggregatorPort());
         if (remote.isUnresolved())
         {
             loops.shutdown();
@@ -434,6 +436,10 @@ public final class Collective implements AutoCloseable
     private void afterIo()
     {
         sender.flush();
+        if (session.redirectPort() != 0 && !redirecting)
+        {
+            redirect(session.redirectPort());
+        }
         if (!joined.isDone())
         {
             if (session.state() == WorkerSession.State.FAILED)
@@ -460,6 +466,25 @@ public final class Collective implements AutoCloseable
             startNext();
             sender.flush();
         }
+    }
+
+    /**
+     * The job is served by another engine thread of the aggregator: reconnect the socket to its port and join
+     * there. If that fails, the join times out with the usual message.
+     */
+    private void redirect(final int port)
+    {
+        redirecting = true;
+        final InetSocketAddress target = new InetSocketAddress(remote.getAddress(), port);
+        channel.disconnect().addListener(disconnected -> channel.connect(target).addListener(connected ->
+        {
+            redirecting = false;
+            if (connected.isSuccess())
+            {
+                session.redirected(System.nanoTime());
+                afterIo();
+            }
+        }));
     }
 
     private void startNext()

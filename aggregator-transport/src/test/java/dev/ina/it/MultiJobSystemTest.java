@@ -6,8 +6,10 @@ import dev.ina.api.ReduceOp;
 import dev.ina.client.Collective;
 import dev.ina.config.AggregatorConfig;
 import dev.ina.config.WorkerConfig;
-import org.junit.jupiter.api.Test;
+import dev.ina.status.CounterDescriptor;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Several jobs served at once by one aggregator, each in its own slots: their sums never mix, and the slot pool
@@ -27,13 +30,15 @@ class MultiJobSystemTest
 {
     private static final int CALLS = 5;
 
-    @Test
+    @ParameterizedTest(name = "threads={0}")
+    @ValueSource(ints = {1, 2})
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void shouldKeepConcurrentJobsIsolatedWhenTheyShareOneAggregator() throws Exception
+    void shouldKeepConcurrentJobsIsolatedWhenTheyShareOneAggregator(final int threads) throws Exception
     {
         try (AggregatorServer server = AggregatorServer.start(
-            AggregatorConfig.builder().bindAddress("127.0.0.1").port(0).build()))
+            AggregatorConfig.builder().bindAddress("127.0.0.1").port(0).threads(threads).build()))
         {
+            assertEquals(threads, server.ports().length);
             // Same window and packet size, so both jobs use identical slot and sequence numbers.
             final Job a = new Job(101, 3, Codec.FIXED32, 50_000);
             final Job b = new Job(102, 2, Codec.FP32, 70_001);
@@ -66,6 +71,16 @@ class MultiJobSystemTest
             }
             assertEquals(0, server.jobCount(), "jobs end when all their ranks left");
             assertEquals(0, server.poolBytesInUse(), "slot pool returned");
+            // Every rank joins on the first port; with two threads job 101 (odd) is redirected to the second.
+            final long redirects = server.counters().get(CounterDescriptor.REDIRECTS);
+            if (threads == 1)
+            {
+                assertEquals(0, redirects, server.counters().toString());
+            }
+            else
+            {
+                assertTrue(redirects >= a.worldSize, "every rank of job 101 redirected: " + server.counters());
+            }
         }
     }
 

@@ -35,11 +35,24 @@ public final class EventLoops
      */
     public EventLoops(final TransportKind kind, final boolean busyPoll, final String threadName)
     {
+        this(kind, busyPoll, threadName, 1);
+    }
+
+    /**
+     * Creates a group; channels registered one after another get distinct threads (round robin).
+     *
+     * @param kind       requested transport.
+     * @param busyPoll   whether the loops spin (epoll busy-wait) instead of blocking in {@code epoll_wait}.
+     * @param threadName name prefix of the event loop threads.
+     * @param threads    number of threads.
+     */
+    public EventLoops(final TransportKind kind, final boolean busyPoll, final String threadName, final int threads)
+    {
         epoll = useEpoll(kind);
         final IoHandlerFactory factory = epoll ?
             EpollIoHandler.newFactory(0, busyPoll ? BUSY_WAIT : DefaultSelectStrategyFactory.INSTANCE) :
             NioIoHandler.newFactory();
-        group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(threadName, true), factory);
+        group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(threadName, true), factory);
     }
 
     private static boolean useEpoll(final TransportKind kind)
@@ -74,7 +87,7 @@ public final class EventLoops
     /**
      * The event loop group.
      *
-     * @return group of one thread.
+     * @return the group.
      */
     public EventLoopGroup group()
     {

@@ -29,6 +29,9 @@ public final class AggregatorNode implements Callable<Integer>
     Integer port;
     @Option(names = "--pool-mib", description = "Slot pool of all jobs in MiB (default: INA_POOL_MIB or 256).")
     Integer poolMib;
+    @Option(names = "--threads", description = "Engine threads; thread i serves jobs with id mod threads == i on " +
+        "port + i (default: INA_AGGREGATOR_THREADS or 1).")
+    Integer threads;
     @Option(names = "--busy-poll", arity = "0..1", fallbackValue = "true",
         description = "Spin instead of blocking (default: INA_BUSY_POLL or false).")
     Boolean busyPoll;
@@ -55,6 +58,7 @@ public final class AggregatorNode implements Callable<Integer>
         Optional.ofNullable(bind).ifPresent(builder::bindAddress);
         Optional.ofNullable(port).ifPresent(builder::port);
         Optional.ofNullable(poolMib).ifPresent(mib -> builder.poolBytes(mib * 1024L * 1024L));
+        Optional.ofNullable(threads).ifPresent(builder::threads);
         Optional.ofNullable(busyPoll).ifPresent(builder::busyPoll);
         Optional.ofNullable(transport).ifPresent(builder::transport);
         final AggregatorServer server;
