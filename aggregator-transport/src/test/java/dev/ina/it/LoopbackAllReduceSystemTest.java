@@ -122,28 +122,7 @@ class LoopbackAllReduceSystemTest
             }
         }
         final WorkerConfig base = worker(JOB_IDS.incrementAndGet(), worldSize, codec, elementsPerPacket, window);
-        final List<float[][]> results = RankThreads.run("sweep", worldSize, RANKS_TIMEOUT_MS, rank ->
-        {
-            final float[][] out = new float[plan.size()][];
-            try (Collective collective = Collective.join(base.toBuilder().rank(rank).build()))
-            {
-                assertEquals(rank, collective.rank());
-                assertEquals(worldSize, collective.worldSize());
-                for (final Call call : plan)
-                {
-                    out[call.number()] = reduce(collective, rank, call);
-                }
-            }
-            return out;
-        });
-        final List<String> failures = new ArrayList<>();
-        for (final Call call : plan)
-        {
-            check(failures, call.toString(), results, call.number(), worldSize, call.number(), codec,
-                elementsPerPacket, call.op() == ReduceOp.AVG);
-        }
-        assertTrue(failures.isEmpty(), failures.size() + " bad results:\n" + String.join("\n", failures));
-        assertJobsEnded();
+        runPlan("sweep", base, plan);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -236,11 +215,23 @@ class LoopbackAllReduceSystemTest
             new Call(2, 257, ReduceOp.SUM, Layout.HEAP_BUFFER),
             new Call(3, 1000, ReduceOp.AVG, Layout.ARRAY_RANGE));
         final WorkerConfig base = worker(JOB_IDS.incrementAndGet(), worldSize, codec, elementsPerPacket, 64);
-        final List<float[][]> results = RankThreads.run("eight", worldSize, RANKS_TIMEOUT_MS, rank ->
+        runPlan("eight", base, plan);
+    }
+
+    /**
+     * Runs a plan of calls on every rank of a job, each rank on its own thread, then checks every call's results:
+     * identical on all ranks and within the codec's bound; and that the job ended.
+     */
+    private void runPlan(final String name, final WorkerConfig base, final List<Call> plan) throws Exception
+    {
+        final int worldSize = base.worldSize();
+        final List<float[][]> results = RankThreads.run(name, worldSize, RANKS_TIMEOUT_MS, rank ->
         {
             final float[][] out = new float[plan.size()][];
             try (Collective collective = Collective.join(base.toBuilder().rank(rank).build()))
             {
+                assertEquals(rank, collective.rank());
+                assertEquals(worldSize, collective.worldSize());
                 for (final Call call : plan)
                 {
                     out[call.number()] = reduce(collective, rank, call);
@@ -251,8 +242,8 @@ class LoopbackAllReduceSystemTest
         final List<String> failures = new ArrayList<>();
         for (final Call call : plan)
         {
-            check(failures, call.toString(), results, call.number(), worldSize, call.number(), codec,
-                elementsPerPacket, call.op() == ReduceOp.AVG);
+            check(failures, call.toString(), results, call.number(), worldSize, call.number(), base.codec(),
+                base.elementsPerPacket(), call.op() == ReduceOp.AVG);
         }
         assertTrue(failures.isEmpty(), failures.size() + " bad results:\n" + String.join("\n", failures));
         assertJobsEnded();
