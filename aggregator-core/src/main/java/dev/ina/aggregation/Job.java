@@ -125,7 +125,7 @@ final class Job
 
     int shadowOf(final int sequence)
     {
-        return (sequence >>> windowShift) & 1;
+        return FrameDescriptor.shadowSetOf(sequence, windowShift);
     }
 
     static boolean hasBit(final long[] bitmap, final int wordBase, final int rank)

@@ -160,6 +160,19 @@ public final class FrameDescriptor
     }
 
     /**
+     * Shadow set a sequence uses in its slot: {@code (sequence / window) & 1}, with the window a power of two.
+     * Multiply by {@link #FLAG_SHADOW_SET} for the header flag.
+     *
+     * @param sequence    chunk sequence.
+     * @param windowShift {@code log2(window)}.
+     * @return 0 or 1.
+     */
+    public static int shadowSetOf(final int sequence, final int windowShift)
+    {
+        return (sequence >>> windowShift) & 1;
+    }
+
+    /**
      * Wrap-around safe comparison of two sequence numbers.
      *
      * @param a first sequence.

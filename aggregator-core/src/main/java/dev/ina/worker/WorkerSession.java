@@ -1,7 +1,6 @@
 package dev.ina.worker;
 
 import dev.ina.api.CollectiveException;
-import dev.ina.api.Codec;
 import dev.ina.api.ReduceOp;
 import dev.ina.api.ReduceStats;
 import dev.ina.codec.FixedPoint;
@@ -78,6 +77,7 @@ public final class WorkerSession implements FrameHandler
     private final ValueCodec codec;
     private final boolean scaled;
     private final int window;
+    private final int windowShift;
     private final int elementsPerPacket;
     private final int worldSize;
     private final int rank;
@@ -119,7 +119,6 @@ public final class WorkerSession implements FrameHandler
     private int dataChunks;
     private int totalChunks;
     private int elementCount;
-    private int divisorForAvg;
     private ReduceOp op;
     private int lowest;
     private int next;
@@ -157,6 +156,7 @@ public final class WorkerSession implements FrameHandler
         this.codec = ValueCodec.create(config.codec(), config.elementsPerPacket(), config.worldSize());
         this.scaled = config.codec().isScaled();
         this.window = config.window();
+        this.windowShift = Integer.numberOfTrailingZeros(window);
         this.elementsPerPacket = config.elementsPerPacket();
         this.worldSize = config.worldSize();
         this.rank = config.rank();
@@ -620,7 +620,6 @@ public final class WorkerSession implements FrameHandler
         lastProgressNs = nowNs;
         callPendingHeard = false;
         nextTimerCheckNs = nowNs + rtoNs;
-        divisorForAvg = 0;
         for (int i = 0; i < agreedFor.length; i++)
         {
             agreedFor[i] = base - 1;
@@ -703,13 +702,8 @@ public final class WorkerSession implements FrameHandler
                 return false;
             }
         }
-        final int flags = ((sequence >>> Integer.numberOfTrailingZeros(window)) & 1) * FLAG_SHADOW_SET |
-            (index == totalChunks - 1 ? FLAG_LAST : 0) | (retransmit ? FLAG_RETRANSMIT : 0);
-        header(FrameDescriptor.TYPE_CONTRIB, flags)
-            .sessionToken(token)
-            .slot(sequence & (window - 1))
-            .round(round)
-            .sequence(sequence)
+        chunkHeader(FrameDescriptor.TYPE_CONTRIB, sequence,
+            (index == totalChunks - 1 ? FLAG_LAST : 0) | (retransmit ? FLAG_RETRANSMIT : 0))
             .count(count)
             .exponent(exponent)
             .nextExponent(proposal);
@@ -725,14 +719,21 @@ public final class WorkerSession implements FrameHandler
 
     private void sendResend(final int sequence)
     {
-        final int flags = ((sequence >>> Integer.numberOfTrailingZeros(window)) & 1) * FLAG_SHADOW_SET |
-            FLAG_RETRANSMIT;
-        header(FrameDescriptor.TYPE_RESEND, flags)
+        chunkHeader(FrameDescriptor.TYPE_RESEND, sequence, FLAG_RETRANSMIT);
+        send(HEADER_LENGTH, true);
+    }
+
+    /**
+     * Header of a frame about one chunk: its slot and shadow set, this call's round and the session token.
+     */
+    private ControlFlyweight chunkHeader(final byte type, final int sequence, final int flags)
+    {
+        header(type, FrameDescriptor.shadowSetOf(sequence, windowShift) * FLAG_SHADOW_SET | flags)
             .sessionToken(token)
             .slot(sequence & (window - 1))
             .round(round)
             .sequence(sequence);
-        send(HEADER_LENGTH, true);
+        return out;
     }
 
     private int chunkCount(final int chunk)
@@ -969,15 +970,5 @@ public final class WorkerSession implements FrameHandler
         {
             stats.onSent(length, retransmit);
         }
-    }
-
-    /**
-     * The codec of this session.
-     *
-     * @return codec.
-     */
-    public Codec codec()
-    {
-        return config.codec();
     }
 }

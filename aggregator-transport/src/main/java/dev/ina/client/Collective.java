@@ -20,6 +20,7 @@ import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.util.concurrent.ScheduledFuture;
+import org.agrona.MutableDirectBuffer;
 
 import java.net.InetSocketAddress;
 import java.nio.FloatBuffer;
@@ -73,7 +74,6 @@ public final class Collective implements AutoCloseable
         this.loops = new EventLoops(config.transport(), config.busyPoll(), "ina-worker-" + config.rank());
         final int maxFrame = FrameDescriptor.HEADER_LENGTH +
             config.elementsPerPacket() * Math.max(config.codec().bytesUp(), config.codec().bytesDown());
-        final Holder holder = new Holder();
         // One receive buffer holds a batch of datagrams (recvmmsg); keep it within the pooled allocator's chunk
         // size, or every read allocates, zeroes and frees a huge direct buffer.
         final int datagramLength = Math.max(maxFrame, 2048);
@@ -88,7 +88,7 @@ public final class Collective implements AutoCloseable
             .option(ChannelOption.RECVBUF_ALLOCATOR,
                 new FixedRecvByteBufAllocator(datagramLength * batch).maxMessagesPerRead(MAX_RECEIVE_BATCH))
             .handler(new DatagramFrameHandler(
-                (frame, offset, length, peer, nowNs) -> holder.session.onFrame(frame, offset, length, peer, nowNs),
+                this::onFrame,
                 (address, frame, length) -> WorkerSession.AGGREGATOR_PEER,
                 config.receiveLoss(),
                 this::afterIo,
@@ -126,13 +126,7 @@ public final class Collective implements AutoCloseable
         }
         while (nonce == 0);
         session = new WorkerSession(config, sender, counters, nonce);
-        holder.session = session;
         tick = loop.scheduleAtFixedRate(this::onTick, TICK_NS, TICK_NS, TimeUnit.NANOSECONDS);
-    }
-
-    private static final class Holder
-    {
-        WorkerSession session;
     }
 
     /**
@@ -419,6 +413,12 @@ public final class Collective implements AutoCloseable
     }
 
     // ---------------------------------------------------------------- event loop side
+
+    private void onFrame(
+        final MutableDirectBuffer frame, final int offset, final int length, final int peer, final long nowNs)
+    {
+        session.onFrame(frame, offset, length, peer, nowNs);
+    }
 
     void onRequest(final CallRequest request)
     {
