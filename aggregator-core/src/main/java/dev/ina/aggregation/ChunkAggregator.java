@@ -1,6 +1,7 @@
 package dev.ina.aggregation;
 
 import dev.ina.api.Codec;
+import dev.ina.api.Mode;
 import dev.ina.config.AggregatorConfig;
 import dev.ina.protocol.ControlFlyweight;
 import dev.ina.protocol.FrameDescriptor;
@@ -19,6 +20,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 import static dev.ina.protocol.FrameDescriptor.FLAG_LAST;
+import static dev.ina.protocol.FrameDescriptor.FLAG_PARTIAL;
 import static dev.ina.protocol.FrameDescriptor.FLAG_RETRANSMIT;
 import static dev.ina.protocol.FrameDescriptor.FLAG_SHADOW_SET;
 import static dev.ina.protocol.FrameDescriptor.HEADER_LENGTH;
@@ -51,6 +53,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
 {
     private static final long HOUSEKEEPING_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final int MAX_LISTED_RANKS = 16;
+    private static final long MIN_DEADLINE_NS = TimeUnit.MICROSECONDS.toNanos(100);
 
     private final AggregatorConfig config;
     private final FrameSender sender;
@@ -68,6 +71,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
     private final long poolBytes;
     private final int maxJobs;
     private long poolBytesInUse;
+    private int boundedJobs;
     private boolean housekeepingScheduled;
     private long nextHousekeepingNs;
 
@@ -183,17 +187,19 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
     }
 
     /**
-     * Housekeeping: ends jobs that never formed or went silent, freeing their slots.
+     * Timers: in bounded mode, finishes chunks whose deadline passed (call this every millisecond or so while
+     * bounded jobs run); every 100 ms, ends jobs that never formed or went silent, freeing their slots.
      *
      * @param nowNs current time.
-     * @return number of jobs ended.
+     * @return number of chunks finished and jobs ended.
      */
     public int doWork(final long nowNs)
     {
+        final int finished = boundedJobs > 0 ? checkDeadlines(nowNs) : 0;
         // The first call always runs: a nano clock may start anywhere, negative values included.
         if (housekeepingScheduled && nowNs - nextHousekeepingNs < 0)
         {
-            return 0;
+            return finished;
         }
         housekeepingScheduled = true;
         nextHousekeepingNs = nowNs + HOUSEKEEPING_INTERVAL_NS;
@@ -217,7 +223,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
                 job.worldSize + " ranks joined, missing " + job.missingRanks(job.joined, 0, MAX_LISTED_RANKS);
             endJob(job, FrameDescriptor.TYPE_ABORT, ControlFlyweight.ERROR_JOB_EXPIRED, message);
         }
-        return expiredJobs.size();
+        return finished + expiredJobs.size();
     }
 
     /**
@@ -238,7 +244,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         }
     }
 
-    private Job authenticate(final int peer)
+    private Job authenticate(final int peer, final long nowNs)
     {
         final Job job = jobs.get(in.jobId());
         if (job == null || !job.started)
@@ -257,12 +263,16 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
             counters.increment(DROP_RANK);
             return null;
         }
+        if (job.bounded)
+        {
+            job.heard(rank, nowNs);
+        }
         return job;
     }
 
     private void onContribution(final int peer, final long nowNs)
     {
-        final Job job = authenticate(peer);
+        final Job job = authenticate(peer, nowNs);
         if (job == null)
         {
             return;
@@ -291,7 +301,16 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
 
         if (delta == 0)
         {
-            onContributionToCurrent(job, set, rank, peer, count);
+            onContributionToCurrent(job, set, rank, peer, count, nowNs);
+        }
+        else if (job.bounded && delta > 0)
+        {
+            if (job.setState[set] == Job.SET_OPEN)
+            {
+                finishOrAbandon(job, set);
+            }
+            job.resetSet(set, sequence, count, in.exponent(), in.round(), in.flags() & FLAG_LAST, nowNs);
+            addContribution(job, set, rank, count, nowNs);
         }
         else if (delta == 2 * job.window && job.setState[set] != Job.SET_OPEN)
         {
@@ -300,8 +319,14 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
                 refuseAfterLeave(job, peer, rank);
                 return;
             }
-            job.resetSet(set, sequence, count, in.exponent(), in.round(), in.flags() & FLAG_LAST);
-            addContribution(job, set, rank, count);
+            job.resetSet(set, sequence, count, in.exponent(), in.round(), in.flags() & FLAG_LAST, nowNs);
+            addContribution(job, set, rank, count, nowNs);
+        }
+        else if (delta < 0 && job.bounded)
+        {
+            // A straggler's chunk whose set moved on: it fills the chunk from its own values.
+            counters.increment(CounterDescriptor.DROP_LATE);
+            sendGone(job, sequence, peer, rank);
         }
         else if (delta < 0)
         {
@@ -331,7 +356,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
 
     private void onResend(final int peer, final long nowNs)
     {
-        final Job job = authenticate(peer);
+        final Job job = authenticate(peer, nowNs);
         if (job == null)
         {
             return;
@@ -347,6 +372,12 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
             counters.increment(DROP_LENGTH);
             return;
         }
+        if (job.bounded && FrameDescriptor.compareSequence(sequence, job.setSequence[set]) < 0)
+        {
+            job.lastActivityNs = nowNs;
+            sendGone(job, sequence, peer, in.rank());
+            return;
+        }
         if (sequence != job.setSequence[set] || job.setState[set] == Job.SET_EMPTY)
         {
             counters.increment(DROP_STALE);
@@ -354,12 +385,12 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         }
         job.lastActivityNs = nowNs;
         final int rank = in.rank();
-        if (job.setState[set] == Job.SET_DONE && Job.hasBit(job.setSeen, set * job.words, rank))
+        if (job.setState[set] == Job.SET_DONE && (job.bounded || Job.hasBit(job.setSeen, set * job.words, rank)))
         {
             sendResult(job, set, peer, 1);
             counters.increment(CounterDescriptor.RESULTS_RESENT);
         }
-        else if (job.leftCount > 0)
+        else if (job.leftCount > 0 && !job.bounded)
         {
             refuseAfterLeave(job, peer, rank);
         }
@@ -370,7 +401,8 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         }
     }
 
-    private void onContributionToCurrent(final Job job, final int set, final int rank, final int peer, final int count)
+    private void onContributionToCurrent(
+        final Job job, final int set, final int rank, final int peer, final int count, final long nowNs)
     {
         final int wordBase = set * job.words;
         if (Job.hasBit(job.setSeen, wordBase, rank))
@@ -381,7 +413,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
                 sendResult(job, set, peer, 1);
                 counters.increment(CounterDescriptor.RESULTS_RESENT);
             }
-            else if (job.leftCount > 0)
+            else if (job.leftCount > 0 && !job.bounded)
             {
                 refuseAfterLeave(job, peer, rank);
             }
@@ -395,9 +427,16 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
             }
             return;
         }
+        if (job.setState[set] == Job.SET_DONE)
+        {
+            // Bounded mode: the chunk finished without this straggler. Drop its values; the kept result lets it
+            // catch up.
+            counters.increment(CounterDescriptor.DROP_LATE);
+            sendResult(job, set, peer, 1);
+            return;
+        }
         if (job.setState[set] != Job.SET_OPEN)
         {
-            // A set can be done without this rank only in a bounded mode; an empty set never holds this sequence.
             counters.increment(DROP_STALE);
             return;
         }
@@ -406,15 +445,15 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
             counters.increment(DROP_LENGTH);
             return;
         }
-        if (in.exponent() != job.setExponent[set])
+        if (in.exponent() != job.setExponent[set] && !job.bounded)
         {
             counters.increment(DROP_EXPONENT);
             return;
         }
-        addContribution(job, set, rank, count);
+        addContribution(job, set, rank, count, nowNs);
     }
 
-    private void addContribution(final Job job, final int set, final int rank, final int count)
+    private void addContribution(final Job job, final int set, final int rank, final int count, final long nowNs)
     {
         if (count > 0)
         {
@@ -422,20 +461,120 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
             {
                 job.sums.store(in.buffer(), in.payloadOffset(), count, set);
             }
-            else
+            else if (in.exponent() == job.setExponent[set])
             {
                 job.sums.add(in.buffer(), in.payloadOffset(), count, set);
+            }
+            else
+            {
+                addRescaled(job, set, count);
             }
         }
         Job.setBit(job.setSeen, set * job.words, rank);
         job.setNextExponent[set] = (byte)Math.max(job.setNextExponent[set], in.nextExponent());
         counters.increment(CounterDescriptor.CONTRIBUTIONS);
-        if (++job.setCount[set] == job.worldSize)
+        job.setCount[set]++;
+        if (job.mayFinish(set, nowNs))
+        {
+            finish(job, set, nowNs);
+        }
+    }
+
+    /**
+     * Bounded mode: a rank that missed an exponent agreement quantised with its own exponent. Sum at the larger of
+     * the two, so no value saturates: shift the smaller side right.
+     */
+    private void addRescaled(final Job job, final int set, final int count)
+    {
+        final int exponent = in.exponent();
+        final int current = job.setExponent[set];
+        if (exponent > current)
+        {
+            job.sums.rescale(set, count, exponent - current);
+            job.setExponent[set] = (byte)exponent;
+            job.sums.add(in.buffer(), in.payloadOffset(), count, set);
+        }
+        else
+        {
+            job.sums.addShifted(in.buffer(), in.payloadOffset(), count, set, current - exponent);
+        }
+    }
+
+    private void finish(final Job job, final int set, final long nowNs)
+    {
+        job.setState[set] = Job.SET_DONE;
+        counters.increment(CounterDescriptor.CHUNKS_COMPLETED);
+        if (job.setCount[set] < job.worldSize)
+        {
+            job.setFlags[set] |= FLAG_PARTIAL;
+            counters.increment(CounterDescriptor.PARTIAL_COMPLETIONS);
+        }
+        else if (job.adaptiveDeadline)
+        {
+            job.recordCompletion(nowNs - job.setFirstNs[set]);
+        }
+        sendResult(job, set, -1, job.worldSize);
+    }
+
+    /**
+     * Bounded mode: a rank moved past an unfinished set (it gave the chunk up). Finish the set with what it holds
+     * if that reaches the quorum, else abandon it: its contributors will ask again and get GONE.
+     */
+    private void finishOrAbandon(final Job job, final int set)
+    {
+        if (job.setCount[set] >= job.quorum)
         {
             job.setState[set] = Job.SET_DONE;
             counters.increment(CounterDescriptor.CHUNKS_COMPLETED);
+            job.setFlags[set] |= FLAG_PARTIAL;
+            counters.increment(CounterDescriptor.PARTIAL_COMPLETIONS);
             sendResult(job, set, -1, job.worldSize);
         }
+        else
+        {
+            counters.increment(CounterDescriptor.CHUNKS_ABANDONED);
+        }
+    }
+
+    private void sendGone(final Job job, final int sequence, final int peer, final int rank)
+    {
+        out.wrap(sendBuffer, 0, sendBuffer.capacity());
+        out.writeHeader(FrameDescriptor.TYPE_GONE, job.codec.id())
+            .flags(FrameDescriptor.shadowSetOf(sequence, job.windowShift) * FLAG_SHADOW_SET)
+            .jobId(job.jobId)
+            .sessionToken(job.token)
+            .rank(rank)
+            .slot(job.slotOf(sequence))
+            .round(in.round())
+            .sequence(sequence);
+        countSend(sender.send(sendBuffer, 0, HEADER_LENGTH, peer), HEADER_LENGTH, 1);
+        counters.increment(CounterDescriptor.GONE_SENT);
+    }
+
+    /**
+     * Bounded mode, every tick: ranks silent too long stop being waited for, and open sets past their deadline
+     * with the quorum finish.
+     */
+    private int checkDeadlines(final long nowNs)
+    {
+        int finished = 0;
+        for (final Job job : jobs.values())
+        {
+            if (!job.bounded || !job.started)
+            {
+                continue;
+            }
+            job.updatePresence(nowNs);
+            for (int set = 0, sets = 2 * job.window; set < sets; set++)
+            {
+                if (job.setState[set] == Job.SET_OPEN && job.mayFinish(set, nowNs))
+                {
+                    finish(job, set, nowNs);
+                    finished++;
+                }
+            }
+        }
+        return finished;
     }
 
     /**
@@ -516,9 +655,12 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         final int window = inControl.window();
         final int elementsPerPacket = inControl.elementsPerPacket();
         final int mode = inControl.mode();
+        final int quorum = inControl.quorum();
+        final long deadlineNs = TimeUnit.MICROSECONDS.toNanos(inControl.deadlineUs());
+        final boolean adaptive = (inControl.modeFlags() & ControlFlyweight.MODE_FLAG_ADAPTIVE_DEADLINE) != 0;
         final Codec codec = Codec.fromId(inControl.codec());
 
-        final String invalid = checkJoin(codec, rank, worldSize, window, elementsPerPacket, mode);
+        final String invalid = checkJoin(codec, rank, worldSize, window, elementsPerPacket, mode, quorum, deadlineNs);
         if (invalid != null)
         {
             counters.increment(DROP_CONTROL);
@@ -535,11 +677,11 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         }
 
         Job job = jobs.get(jobId);
-        if (job != null && !matches(job, codec, worldSize, window, elementsPerPacket, mode))
+        if (job != null && !(matches(job, codec, worldSize, window, elementsPerPacket, mode) &&
+            (!job.bounded || job.quorum == quorum && job.deadlineNs == deadlineNs && job.adaptiveDeadline == adaptive)))
         {
             sendError(FrameDescriptor.TYPE_ERROR, jobId, 0, rank, nonce, ControlFlyweight.ERROR_CONFIG_MISMATCH,
-                job.describe() + " already exists; rank " + rank + " asked for worldSize=" + worldSize +
-                ", codec=" + codec + ", window=" + window + ", elementsPerPacket=" + elementsPerPacket +
+                job.describe() + " already exists; rank " + rank + " asked for " + inControlSettings() +
                 ": give every rank the same settings", peer);
             return;
         }
@@ -560,7 +702,8 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         }
         if (job == null)
         {
-            job = createJob(jobId, codec, worldSize, window, elementsPerPacket, mode, rank, nonce, peer, nowNs);
+            job = createJob(jobId, codec, worldSize, window, elementsPerPacket, mode, rank, nonce, peer, nowNs,
+                quorum, deadlineNs, adaptive);
             if (job == null)
             {
                 return;
@@ -576,6 +719,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
             if (++job.joinedCount == job.worldSize)
             {
                 job.started = true;
+                job.markAllPresent(nowNs);
                 counters.increment(CounterDescriptor.JOBS_STARTED);
                 for (int r = 0; r < job.worldSize; r++)
                 {
@@ -590,16 +734,21 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         }
         else
         {
-            out.wrap(sendBuffer, 0, sendBuffer.capacity());
-            out.writeHeader(FrameDescriptor.TYPE_PENDING, FrameDescriptor.CODEC_NONE)
-                .jobId(jobId)
-                .rank(rank)
-                .round(nonce)
-                .sequence(-1);
-            out.rankBitmap(job.joined, 0, job.worldSize);
-            countSend(sender.send(sendBuffer, 0, out.frameLength(), peer), out.frameLength(), 1);
-            counters.increment(CounterDescriptor.PENDING_SENT);
+            sendJoinPending(job, rank, nonce, peer);
         }
+    }
+
+    private void sendJoinPending(final Job job, final int rank, final int nonce, final int peer)
+    {
+        out.wrap(sendBuffer, 0, sendBuffer.capacity());
+        out.writeHeader(FrameDescriptor.TYPE_PENDING, FrameDescriptor.CODEC_NONE)
+            .jobId(job.jobId)
+            .rank(rank)
+            .round(nonce)
+            .sequence(-1);
+        out.rankBitmap(job.joined, 0, job.worldSize);
+        countSend(sender.send(sendBuffer, 0, out.frameLength(), peer), out.frameLength(), 1);
+        counters.increment(CounterDescriptor.PENDING_SENT);
     }
 
     private void redirect(final int jobId, final int rank, final int nonce, final int owner, final int peer)
@@ -616,13 +765,24 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         counters.increment(CounterDescriptor.REDIRECTS);
     }
 
+    private String inControlSettings()
+    {
+        final Mode mode = Mode.fromId(inControl.mode());
+        return "worldSize=" + inControl.worldSize() + ", codec=" + Codec.fromId(inControl.codec()) + ", window=" +
+            inControl.window() + ", elementsPerPacket=" + inControl.elementsPerPacket() + ", mode=" + mode +
+            (mode == Mode.BOUNDED ? ", quorum=" + inControl.quorum() + ", deadlineUs=" + inControl.deadlineUs() +
+            ((inControl.modeFlags() & ControlFlyweight.MODE_FLAG_ADAPTIVE_DEADLINE) != 0 ? " adaptive" : "") : "");
+    }
+
     private String checkJoin(
         final Codec codec,
         final int rank,
         final int worldSize,
         final int window,
         final int elementsPerPacket,
-        final int mode)
+        final int mode,
+        final int quorum,
+        final long deadlineNs)
     {
         if (codec == null)
         {
@@ -640,14 +800,23 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         {
             return "window must be a power of two within [1, " + config.maxWindow() + "], got " + window;
         }
-        final int maxElements = FrameDescriptor.MAX_PAYLOAD_LENGTH / Math.max(codec.bytesUp(), codec.bytesDown());
+        final int maxElements =
+            FrameDescriptor.MAX_PAYLOAD_LENGTH / Math.max(codec.bytesUp(), codec.bytesDown(worldSize));
         if (elementsPerPacket < 1 || elementsPerPacket > maxElements)
         {
             return "elementsPerPacket must be within [1, " + maxElements + "], got " + elementsPerPacket;
         }
-        if (mode != 0)
+        if (Mode.fromId(mode) == null)
         {
             return "unsupported mode " + mode;
+        }
+        if (mode == Mode.BOUNDED.id() && (quorum < 1 || quorum > worldSize))
+        {
+            return "quorum must be within [1, " + worldSize + "], got " + quorum;
+        }
+        if (mode == Mode.BOUNDED.id() && deadlineNs < MIN_DEADLINE_NS)
+        {
+            return "deadline must be at least 100 µs, got " + deadlineNs + " ns";
         }
         return null;
     }
@@ -674,7 +843,10 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         final int rank,
         final int nonce,
         final int peer,
-        final long nowNs)
+        final long nowNs,
+        final int quorum,
+        final long deadlineNs,
+        final boolean adaptive)
     {
         final long bytes = Job.poolBytes(codec, window, elementsPerPacket, worldSize);
         if (jobs.size() >= maxJobs)
@@ -700,8 +872,13 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
             token = random.nextInt();
         }
         while (token == 0);
-        final Job job = new Job(jobId, codec, worldSize, window, elementsPerPacket, mode, token, nowNs);
+        final Job job = new Job(
+            jobId, codec, worldSize, window, elementsPerPacket, mode, quorum, deadlineNs, adaptive, token, nowNs);
         poolBytesInUse += job.poolBytes;
+        if (job.bounded)
+        {
+            boundedJobs++;
+        }
         jobs.put(jobId, job);
         return job;
     }
@@ -719,6 +896,9 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
             .window(job.window)
             .elementsPerPacket(job.elementsPerPacket)
             .mode(job.mode)
+            .modeFlags(job.adaptiveDeadline ? ControlFlyweight.MODE_FLAG_ADAPTIVE_DEADLINE : 0)
+            .quorum(job.quorum)
+            .deadlineUs(TimeUnit.NANOSECONDS.toMicros(job.deadlineNs))
             .frameLength(ControlFlyweight.JOIN_LENGTH);
         countSend(sender.send(sendBuffer, 0, ControlFlyweight.JOIN_LENGTH, job.rankPeer[rank]),
             ControlFlyweight.JOIN_LENGTH, 1);
@@ -731,7 +911,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
             onWithdraw(peer);
             return;
         }
-        final Job job = authenticate(peer);
+        final Job job = authenticate(peer, nowNs);
         if (job == null)
         {
             return;
@@ -797,6 +977,10 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
     {
         jobs.remove(job.jobId);
         poolBytesInUse -= job.poolBytes;
+        if (job.bounded)
+        {
+            boundedJobs--;
+        }
         counters.increment(CounterDescriptor.JOBS_ENDED);
     }
 

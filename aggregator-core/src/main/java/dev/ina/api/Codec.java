@@ -11,27 +11,43 @@ public enum Codec
      * IEEE-754 float32 up and down; the aggregator sums floats in arrival order. Every worker receives the same
      * bits, but a rerun may round differently when packets arrive in another order.
      */
-    FP32(FrameDescriptor.CODEC_FP32, Float.BYTES, Float.BYTES, false),
+    FP32(FrameDescriptor.CODEC_FP32, Float.BYTES, 0),
 
     /**
      * int32 fixed point with a per-chunk shared exponent (maximum over ranks, agreed one piggy-back distance ahead,
-     * as in SwitchML). Integer sums are associative: results are bit-identical on every worker and independent of
-     * arrival order. Error of each sum at most {@code n * 2^(E - 30 + ceil(log2 n))} where {@code 2^E} bounds
-     * the chunk's largest magnitude.
+     * as in SwitchML), rounded to nearest. Integer sums are associative: results are bit-identical on every worker
+     * and independent of arrival order. Error of each sum at most {@code n * 2^(E - 30 + ceil(log2 n))} where
+     * {@code 2^(E+1)} bounds the chunk's largest magnitude.
      */
-    FIXED32(FrameDescriptor.CODEC_FIXED32, Integer.BYTES, Integer.BYTES, true);
+    FIXED32(FrameDescriptor.CODEC_FIXED32, Integer.BYTES, 32),
+
+    /**
+     * int16 up, block-scaled with the same per-chunk shared exponent as {@link #FIXED32} but with stochastic
+     * (unbiased) rounding to 15 magnitude bits; sums widened to int32 in the aggregator and sent back as int32 (as
+     * int16 for one rank). Results are bit-identical on every worker; each value is off by less than one step
+     * {@code 2^(E - 14)}, and by zero on average.
+     */
+    INT16(FrameDescriptor.CODEC_INT16, Short.BYTES, 16),
+
+    /**
+     * int8 up, block-scaled and stochastically rounded to 7 magnitude bits (steps of {@code 2^(E - 6)}); sums
+     * widened in the aggregator and sent back as int16 for up to {@value #INT8_INT16_RESULT_MAX_RANKS} ranks, int32
+     * beyond. A quarter of FP32's traffic up and half of it down. Meant for gradients with error feedback.
+     */
+    INT8(FrameDescriptor.CODEC_INT8, Byte.BYTES, 8);
+
+    /** Largest world size for which {@link #INT8} sums fit in int16: {@code 258 * 127 <= 32767}. */
+    public static final int INT8_INT16_RESULT_MAX_RANKS = Short.MAX_VALUE / Byte.MAX_VALUE;
 
     private final byte id;
     private final int bytesUp;
-    private final int bytesDown;
-    private final boolean scaled;
+    private final int bits;
 
-    Codec(final byte id, final int bytesUp, final int bytesDown, final boolean scaled)
+    Codec(final byte id, final int bytesUp, final int bits)
     {
         this.id = id;
         this.bytesUp = bytesUp;
-        this.bytesDown = bytesDown;
-        this.scaled = scaled;
+        this.bits = bits;
     }
 
     /**
@@ -55,13 +71,24 @@ public enum Codec
     }
 
     /**
-     * Bytes per element from aggregator to worker.
+     * Bytes per element from aggregator to worker: the narrowest of 1, 2 or 4 bytes that holds the sum of
+     * {@code worldSize} quantised values exactly (FP32 and FIXED32: always 4).
      *
+     * @param worldSize ranks in the job.
      * @return bytes per element down.
      */
-    public int bytesDown()
+    public int bytesDown(final int worldSize)
     {
-        return bytesDown;
+        if (bits == 0 || bits == Integer.SIZE)
+        {
+            return Integer.BYTES;
+        }
+        final long largestSum = (long)worldSize * maxQuantised();
+        if (largestSum <= Byte.MAX_VALUE)
+        {
+            return Byte.BYTES;
+        }
+        return largestSum <= Short.MAX_VALUE ? Short.BYTES : Integer.BYTES;
     }
 
     /**
@@ -71,7 +98,39 @@ public enum Codec
      */
     public boolean isScaled()
     {
-        return scaled;
+        return bits != 0;
+    }
+
+    /**
+     * Whether values are rounded stochastically (unbiased), so that error feedback and averaging over steps
+     * cancel the rounding error.
+     *
+     * @return true for INT16 and INT8.
+     */
+    public boolean isStochastic()
+    {
+        return bits != 0 && bits < Integer.SIZE;
+    }
+
+    /**
+     * Width of one quantised value on the way up.
+     *
+     * @return bits, or 0 for FP32.
+     */
+    public int bits()
+    {
+        return bits;
+    }
+
+    /**
+     * Largest magnitude of a quantised value of a narrow codec: {@code 2^(bits-1) - 1}, symmetric so that
+     * {@code n} of them sum to at most {@code n * maxQuantised()}.
+     *
+     * @return the magnitude, or 0 for FP32 and FIXED32 (whose limit depends on the world size).
+     */
+    public int maxQuantised()
+    {
+        return isStochastic() ? (1 << (bits - 1)) - 1 : 0;
     }
 
     /**

@@ -14,8 +14,11 @@ public final class ReduceStats
     private int chunks;
     private long packetsSent;
     private long retransmits;
-    private long bytesSent;
-    private long bytesReceived;
+    private long bytesUp;
+    private long bytesDown;
+    private long elementsExact;
+    private long elementsPartial;
+    private long elementsFilledLocally;
     private long pendingReplies;
     private int minContributors;
     private long durationNs;
@@ -36,8 +39,11 @@ public final class ReduceStats
         this.chunks = chunks;
         packetsSent = 0;
         retransmits = 0;
-        bytesSent = 0;
-        bytesReceived = 0;
+        bytesUp = 0;
+        bytesDown = 0;
+        elementsExact = 0;
+        elementsPartial = 0;
+        elementsFilledLocally = 0;
         pendingReplies = 0;
         minContributors = Integer.MAX_VALUE;
         durationNs = 0;
@@ -52,7 +58,7 @@ public final class ReduceStats
     public void onSent(final int bytes, final boolean retransmit)
     {
         packetsSent++;
-        bytesSent += bytes;
+        bytesUp += bytes;
         if (retransmit)
         {
             retransmits++;
@@ -64,11 +70,32 @@ public final class ReduceStats
      *
      * @param bytes        datagram length.
      * @param contributors ranks the sum holds.
+     * @param elements     elements of the chunk (0 for an exponent-agreement chunk).
+     * @param worldSize    ranks in the job.
      */
-    public void onResult(final int bytes, final int contributors)
+    public void onResult(final int bytes, final int contributors, final int elements, final int worldSize)
     {
-        bytesReceived += bytes;
+        bytesDown += bytes;
         minContributors = Math.min(minContributors, contributors);
+        if (contributors >= worldSize)
+        {
+            elementsExact += elements;
+        }
+        else
+        {
+            elementsPartial += elements;
+        }
+    }
+
+    /**
+     * Records a chunk filled from this rank's own values because no result came. For the engine.
+     *
+     * @param elements elements of the chunk.
+     */
+    public void onFilledLocally(final int elements)
+    {
+        elementsFilledLocally += elements;
+        minContributors = Math.min(minContributors, 1);
     }
 
     /**
@@ -154,23 +181,55 @@ public final class ReduceStats
     }
 
     /**
-     * Bytes sent (UDP payload), retransmissions included.
+     * Bytes sent to the aggregator (UDP payload, headers and retransmissions included).
      *
      * @return bytes.
      */
-    public long bytesSent()
+    public long bytesUp()
     {
-        return bytesSent;
+        return bytesUp;
     }
 
     /**
-     * Bytes of results received (UDP payload).
+     * Bytes of results received from the aggregator (UDP payload, headers included).
      *
      * @return bytes.
      */
-    public long bytesReceived()
+    public long bytesDown()
     {
-        return bytesReceived;
+        return bytesDown;
+    }
+
+    /**
+     * Elements whose result holds every rank's contribution.
+     *
+     * @return elements.
+     */
+    public long elementsExact()
+    {
+        return elementsExact;
+    }
+
+    /**
+     * Bounded mode: elements whose result holds fewer ranks than the world size (rescaled: SUM extrapolated to the
+     * world size, AVG over the contributors).
+     *
+     * @return elements.
+     */
+    public long elementsPartial()
+    {
+        return elementsPartial;
+    }
+
+    /**
+     * Bounded mode: elements for which no result came after the retries; they hold this rank's own value (SUM:
+     * times the world size).
+     *
+     * @return elements.
+     */
+    public long elementsFilledLocally()
+    {
+        return elementsFilledLocally;
     }
 
     /**
@@ -228,8 +287,11 @@ public final class ReduceStats
         c.chunks = chunks;
         c.packetsSent = packetsSent;
         c.retransmits = retransmits;
-        c.bytesSent = bytesSent;
-        c.bytesReceived = bytesReceived;
+        c.bytesUp = bytesUp;
+        c.bytesDown = bytesDown;
+        c.elementsExact = elementsExact;
+        c.elementsPartial = elementsPartial;
+        c.elementsFilledLocally = elementsFilledLocally;
         c.pendingReplies = pendingReplies;
         c.minContributors = minContributors;
         c.durationNs = durationNs;
@@ -240,8 +302,9 @@ public final class ReduceStats
     public String toString()
     {
         return "ReduceStats{round=" + round + ", codec=" + codec + ", elements=" + elements + ", chunks=" + chunks +
-            ", packetsSent=" + packetsSent + ", retransmits=" + retransmits + ", bytesSent=" + bytesSent +
-            ", bytesReceived=" + bytesReceived + ", pendingReplies=" + pendingReplies +
+            ", packetsSent=" + packetsSent + ", retransmits=" + retransmits + ", bytesUp=" + bytesUp +
+            ", bytesDown=" + bytesDown + ", elementsExact=" + elementsExact + ", elementsPartial=" + elementsPartial +
+            ", elementsFilledLocally=" + elementsFilledLocally + ", pendingReplies=" + pendingReplies +
             ", minContributors=" + minContributors + ", durationUs=" + durationNs / 1000 + '}';
     }
 }

@@ -18,6 +18,7 @@ public final class BufferArrays
     private static final boolean NATIVE_LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
     private static final long INT_ARRAY_BASE = UnsafeApi.arrayBaseOffset(int[].class);
     private static final long FLOAT_ARRAY_BASE = UnsafeApi.arrayBaseOffset(float[].class);
+    private static final long SHORT_ARRAY_BASE = UnsafeApi.arrayBaseOffset(short[].class);
 
     private BufferArrays()
     {
@@ -135,6 +136,64 @@ public final class BufferArrays
             for (int i = 0; i < count; i++)
             {
                 dst.putFloat(dstOffset + i * Float.BYTES, src[srcIndex + i], ByteOrder.LITTLE_ENDIAN);
+            }
+        }
+    }
+
+    /**
+     * Copies little-endian int16 values from a buffer into an array.
+     *
+     * @param src       buffer to read.
+     * @param srcOffset byte offset of the first value in {@code src}.
+     * @param dst       array to write.
+     * @param dstIndex  first element of {@code dst} to write.
+     * @param count     number of values.
+     */
+    public static void getShorts(
+        final DirectBuffer src, final int srcOffset, final short[] dst, final int dstIndex, final int count)
+    {
+        src.boundsCheck(srcOffset, count * Short.BYTES);
+        checkArray(dst.length, dstIndex, count);
+        if (NATIVE_LITTLE_ENDIAN)
+        {
+            UnsafeApi.copyMemory(
+                src.byteArray(), src.addressOffset() + srcOffset,
+                dst, SHORT_ARRAY_BASE + (long)dstIndex * Short.BYTES, (long)count * Short.BYTES);
+        }
+        else
+        {
+            for (int i = 0; i < count; i++)
+            {
+                dst[dstIndex + i] = src.getShort(srcOffset + i * Short.BYTES, ByteOrder.LITTLE_ENDIAN);
+            }
+        }
+    }
+
+    /**
+     * Copies int16 values from an array into a buffer, little-endian.
+     *
+     * @param src       array to read.
+     * @param srcIndex  first element of {@code src} to read.
+     * @param dst       buffer to write.
+     * @param dstOffset byte offset in {@code dst} of the first value.
+     * @param count     number of values.
+     */
+    public static void putShorts(
+        final short[] src, final int srcIndex, final MutableDirectBuffer dst, final int dstOffset, final int count)
+    {
+        dst.boundsCheck(dstOffset, count * Short.BYTES);
+        checkArray(src.length, srcIndex, count);
+        if (NATIVE_LITTLE_ENDIAN)
+        {
+            UnsafeApi.copyMemory(
+                src, SHORT_ARRAY_BASE + (long)srcIndex * Short.BYTES,
+                dst.byteArray(), dst.addressOffset() + dstOffset, (long)count * Short.BYTES);
+        }
+        else
+        {
+            for (int i = 0; i < count; i++)
+            {
+                dst.putShort(dstOffset + i * Short.BYTES, src[srcIndex + i], ByteOrder.LITTLE_ENDIAN);
             }
         }
     }

@@ -26,6 +26,7 @@ final class Fixed32ValueCodec extends ValueCodec
         final int index,
         final int count,
         final int exponent,
+        final int noiseKey,
         final MutableDirectBuffer dst,
         final int dstOffset)
     {
@@ -47,6 +48,7 @@ final class Fixed32ValueCodec extends ValueCodec
         final int srcOffset,
         final int count,
         final int exponent,
+        final int numerator,
         final int divisor,
         final float[] dst,
         final int dstIndex)
@@ -56,7 +58,7 @@ final class Fixed32ValueCodec extends ValueCodec
         // Exact in double: an int32 times a power of two. One division, then one rounding to float: the same bits
         // on every worker.
         final double unscale = FixedPoint.unscale(exponent, magnitudeBits);
-        if (divisor == 1)
+        if (numerator == 1 && divisor == 1)
         {
             for (int i = 0; i < count; i++)
             {
@@ -66,10 +68,27 @@ final class Fixed32ValueCodec extends ValueCodec
         else
         {
             final double d = divisor;
+            final double factor = unscale * numerator;
             for (int i = 0; i < count; i++)
             {
-                dst[dstIndex + i] = (float)(ints[i] * unscale / d);
+                dst[dstIndex + i] = (float)(ints[i] * factor / d);
             }
+        }
+    }
+
+    public void quantisationError(
+        final float[] values,
+        final int index,
+        final int count,
+        final int exponent,
+        final float[] residual,
+        final int residualIndex)
+    {
+        final int[] ints = this.ints;
+        final double unscale = FixedPoint.unscale(exponent, magnitudeBits);
+        for (int i = 0; i < count; i++)
+        {
+            residual[residualIndex + i] = (float)(values[index + i] - ints[i] * unscale);
         }
     }
 }

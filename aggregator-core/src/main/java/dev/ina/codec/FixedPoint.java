@@ -1,5 +1,6 @@
 package dev.ina.codec;
 
+import dev.ina.api.Codec;
 import dev.ina.protocol.FrameDescriptor;
 
 /**
@@ -43,6 +44,38 @@ public final class FixedPoint
     public static int magnitudeBits(final int bits, final int worldSize)
     {
         return bits - 2 - headroomBits(worldSize);
+    }
+
+    /**
+     * Magnitude bits of one quantised value of a scaled codec.
+     *
+     * @param codec     FIXED32, INT16 or INT8.
+     * @param worldSize number of ranks.
+     * @return {@link #magnitudeBits(int, int) magnitudeBits(32, n)} for FIXED32, whose int32 sums need headroom;
+     *         {@code bits - 1} for the narrow codecs, whose sums the aggregator widens.
+     */
+    public static int magnitudeBits(final Codec codec, final int worldSize)
+    {
+        return codec.isStochastic() ? codec.bits() - 1 : magnitudeBits(Integer.SIZE, worldSize);
+    }
+
+    /**
+     * How far a chunk's sum of {@code worldSize} contributions can be from the exact sum, before the final rounding
+     * to float, for any scaled codec: FIXED32 rounds to nearest (half a step per value), INT16 and INT8 round
+     * stochastically (less than one step per value, zero on average).
+     *
+     * @param codec     FIXED32, INT16 or INT8.
+     * @param worldSize ranks summed.
+     * @param exponent  agreed chunk exponent E.
+     * @return the bound.
+     */
+    public static double sumErrorBound(final Codec codec, final int worldSize, final int exponent)
+    {
+        if (!codec.isStochastic())
+        {
+            return sumErrorBound(worldSize, exponent);
+        }
+        return worldSize * Math.scalb(1.0d, exponent + 1 - magnitudeBits(codec, worldSize));
     }
 
     /**

@@ -4,6 +4,8 @@ import dev.ina.api.Codec;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
+import java.util.Arrays;
+
 final class Fp32ValueCodec extends ValueCodec
 {
     Fp32ValueCodec(final int elementsPerPacket, final int worldSize)
@@ -21,6 +23,7 @@ final class Fp32ValueCodec extends ValueCodec
         final int index,
         final int count,
         final int exponent,
+        final int noiseKey,
         final MutableDirectBuffer dst,
         final int dstOffset)
     {
@@ -33,12 +36,21 @@ final class Fp32ValueCodec extends ValueCodec
         final int srcOffset,
         final int count,
         final int exponent,
+        final int numerator,
         final int divisor,
         final float[] dst,
         final int dstIndex)
     {
         BufferArrays.getFloats(src, srcOffset, dst, dstIndex, count);
-        if (divisor != 1)
+        if (numerator != 1)
+        {
+            final double factor = (double)numerator / divisor;
+            for (int i = dstIndex, end = dstIndex + count; i < end; i++)
+            {
+                dst[i] = (float)(dst[i] * factor);
+            }
+        }
+        else if (divisor != 1)
         {
             final float d = divisor;
             for (int i = dstIndex, end = dstIndex + count; i < end; i++)
@@ -46,5 +58,16 @@ final class Fp32ValueCodec extends ValueCodec
                 dst[i] /= d;
             }
         }
+    }
+
+    public void quantisationError(
+        final float[] values,
+        final int index,
+        final int count,
+        final int exponent,
+        final float[] residual,
+        final int residualIndex)
+    {
+        Arrays.fill(residual, residualIndex, residualIndex + count, 0.0f);
     }
 }

@@ -46,6 +46,26 @@ final class Int32SumAccumulator extends SumAccumulator
         }
     }
 
+    public void addShifted(final DirectBuffer src, final int srcOffset, final int count, final int set,
+        final int shift)
+    {
+        final int[] sums = this.sums;
+        final int[] scratch = this.scratch;
+        BufferArrays.getInts(src, srcOffset, scratch, 0, count);
+        final int base = set * elementsPerPacket;
+        final int limit = this.limit;
+        final int s = Math.min(shift, Integer.SIZE - 1);
+        for (int i = 0; i < count; i++)
+        {
+            sums[base + i] += Math.max(-limit, Math.min(limit, scratch[i])) >> s;
+        }
+    }
+
+    public void rescale(final int set, final int count, final int shift)
+    {
+        shiftRight(sums, set * elementsPerPacket, count, shift);
+    }
+
     public int encode(final int set, final int count, final MutableDirectBuffer dst, final int dstOffset)
     {
         BufferArrays.putInts(sums, set * elementsPerPacket, dst, dstOffset, count);

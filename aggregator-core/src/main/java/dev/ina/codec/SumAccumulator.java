@@ -57,6 +57,9 @@ public abstract class SumAccumulator
             case FIXED32:
                 return new Int32SumAccumulator(
                     sets, elementsPerPacket, 1 << FixedPoint.magnitudeBits(Integer.SIZE, worldSize));
+            case INT16:
+            case INT8:
+                return new WideningSumAccumulator(codec, sets, elementsPerPacket, worldSize);
             default: throw new IllegalArgumentException("unsupported codec " + codec);
         }
     }
@@ -80,6 +83,52 @@ public abstract class SumAccumulator
      * @param set       set index.
      */
     public abstract void add(DirectBuffer src, int srcOffset, int count, int set);
+
+    /**
+     * Adds a contribution quantised with a smaller exponent than the set's: each value is first divided by
+     * {@code 2^shift} (rounded down). Only bounded mode needs it, for a rank that missed an exponent agreement.
+     * Unscaled accumulators add unchanged.
+     *
+     * @param src       buffer holding the payload.
+     * @param srcOffset offset of the payload.
+     * @param count     number of values.
+     * @param set       set index.
+     * @param shift     exponent difference, positive.
+     */
+    public void addShifted(final DirectBuffer src, final int srcOffset, final int count, final int set,
+        final int shift)
+    {
+        add(src, srcOffset, count, set);
+    }
+
+    /**
+     * Moves a set's sum to an exponent {@code shift} larger (divides by {@code 2^shift}, rounding down), before a
+     * contribution with that larger exponent is added. Bounded mode only; unscaled accumulators ignore it.
+     *
+     * @param set   set index.
+     * @param count number of values.
+     * @param shift exponent difference, positive.
+     */
+    public void rescale(final int set, final int count, final int shift)
+    {
+    }
+
+    /**
+     * Arithmetic right shift of a run of ints, saturating the shift at 31 (all values become 0 or -1).
+     *
+     * @param values array.
+     * @param index  first value.
+     * @param count  number of values.
+     * @param shift  bits, positive.
+     */
+    static void shiftRight(final int[] values, final int index, final int count, final int shift)
+    {
+        final int s = Math.min(shift, Integer.SIZE - 1);
+        for (int i = index, end = index + count; i < end; i++)
+        {
+            values[i] >>= s;
+        }
+    }
 
     /**
      * Writes a set's sum as a result payload.

@@ -42,6 +42,9 @@ public abstract class ValueCodec
         {
             case FP32: return new Fp32ValueCodec(elementsPerPacket, worldSize);
             case FIXED32: return new Fixed32ValueCodec(elementsPerPacket, worldSize);
+            case INT16:
+            case INT8:
+                return new StochasticValueCodec(codec, elementsPerPacket, worldSize);
             default: throw new IllegalArgumentException("unsupported codec " + codec);
         }
     }
@@ -73,12 +76,28 @@ public abstract class ValueCodec
      * @param index     first value.
      * @param count     number of values, at most elements per packet.
      * @param exponent  agreed exponent (ignored by unscaled codecs).
+     * @param noiseKey  key of the chunk's rounding noise (used by stochastic codecs only): the same key and values
+     *                  give the same payload, so a retransmission repeats the original exactly.
      * @param dst       buffer to write.
      * @param dstOffset offset of the payload in {@code dst}.
      * @return payload length in bytes.
      */
     public abstract int encode(
-        float[] values, int index, int count, int exponent, MutableDirectBuffer dst, int dstOffset);
+        float[] values, int index, int count, int exponent, int noiseKey, MutableDirectBuffer dst, int dstOffset);
+
+    /**
+     * Quantisation error of the chunk last passed to {@link #encode}: {@code residual[i] = values[i] - sent[i]}
+     * where {@code sent} is what the payload carries, in value units. For error feedback; unscaled codecs write 0.
+     *
+     * @param values        the values last encoded.
+     * @param index         first value.
+     * @param count         number of values.
+     * @param exponent      exponent they were encoded with.
+     * @param residual      array to write.
+     * @param residualIndex first element to write.
+     */
+    public abstract void quantisationError(
+        float[] values, int index, int count, int exponent, float[] residual, int residualIndex);
 
     /**
      * Reads a result payload into floats.
@@ -87,10 +106,12 @@ public abstract class ValueCodec
      * @param srcOffset    offset of the payload.
      * @param count        number of values.
      * @param exponent     exponent of the sum (ignored by unscaled codecs).
-     * @param divisor      1 for SUM, the number of contributors for AVG.
+     * @param numerator    factor applied to the sum: 1, or the world size to extrapolate a partial SUM.
+     * @param divisor      divisor of the sum: 1 for SUM, the number of contributors for AVG and partial SUM.
      * @param dst          array to write.
      * @param dstIndex     first element to write.
      */
     public abstract void decode(
-        DirectBuffer src, int srcOffset, int count, int exponent, int divisor, float[] dst, int dstIndex);
+        DirectBuffer src, int srcOffset, int count, int exponent, int numerator, int divisor, float[] dst,
+        int dstIndex);
 }

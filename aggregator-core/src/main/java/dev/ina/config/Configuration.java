@@ -26,10 +26,26 @@ public final class Configuration
     public static final String WORLD_SIZE_ENV_NAME = "INA_WORLD_SIZE";
     /** Number of workers. */
     public static final String WORLD_SIZE_PROP_NAME = "ina.world.size";
-    /** Codec name (FP32, FIXED32). */
+    /** Codec name (FP32, FIXED32, INT16, INT8). */
     public static final String CODEC_ENV_NAME = "INA_CODEC";
-    /** Codec name (FP32, FIXED32). */
+    /** Codec name (FP32, FIXED32, INT16, INT8). */
     public static final String CODEC_PROP_NAME = "ina.codec";
+    /** Mode (EXACT, BOUNDED). */
+    public static final String MODE_ENV_NAME = "INA_MODE";
+    /** Mode (EXACT, BOUNDED). */
+    public static final String MODE_PROP_NAME = "ina.mode";
+    /** Bounded mode: a chunk's deadline from its first contribution, in milliseconds (may have a fraction). */
+    public static final String DEADLINE_MS_ENV_NAME = "INA_DEADLINE_MS";
+    /** Bounded mode: a chunk's deadline from its first contribution, in milliseconds (may have a fraction). */
+    public static final String DEADLINE_MS_PROP_NAME = "ina.deadline.ms";
+    /** Bounded mode: fewest ranks a chunk may finish with. */
+    public static final String QUORUM_ENV_NAME = "INA_QUORUM";
+    /** Bounded mode: fewest ranks a chunk may finish with. */
+    public static final String QUORUM_PROP_NAME = "ina.quorum";
+    /** Bounded mode: let the deadline adapt to recent completion times (true/false). */
+    public static final String ADAPTIVE_DEADLINE_ENV_NAME = "INA_ADAPTIVE_DEADLINE";
+    /** Bounded mode: let the deadline adapt to recent completion times (true/false). */
+    public static final String ADAPTIVE_DEADLINE_PROP_NAME = "ina.adaptive.deadline";
     /** Window: slots, chunks in flight per worker. */
     public static final String WINDOW_ENV_NAME = "INA_WINDOW";
     /** Window: slots, chunks in flight per worker. */
@@ -73,6 +89,8 @@ public final class Configuration
     public static final int JOB_DEFAULT = 1;
     /** Default window. */
     public static final int WINDOW_DEFAULT = 64;
+    /** Default bounded-mode deadline: 20 ms from a chunk's first contribution. */
+    public static final long DEADLINE_NS_DEFAULT = TimeUnit.MILLISECONDS.toNanos(20);
     /** Default elements per packet: 1 KiB payloads fit a 1500-byte MTU. Use more on loopback or jumbo frames. */
     public static final int ELEMENTS_PER_PACKET_DEFAULT = 256;
     /** Default progress timeout: a call fails when nothing arrives for this long. */
@@ -138,6 +156,32 @@ public final class Configuration
         catch (final NumberFormatException ex)
         {
             throw new IllegalArgumentException(name + " must be an integer, got '" + value + "'", ex);
+        }
+    }
+
+    /**
+     * Parses a duration in milliseconds, which may have a fraction ({@code 2.5}), into nanoseconds.
+     *
+     * @param name  setting name for the message.
+     * @param value text.
+     * @return nanoseconds.
+     * @throws IllegalArgumentException naming the setting if the text is not a non-negative number.
+     */
+    public static long parseMillisAsNanos(final String name, final String value)
+    {
+        try
+        {
+            final double ms = Double.parseDouble(value.trim());
+            if (!(ms >= 0.0d) || ms > Long.MAX_VALUE / 1e6)
+            {
+                throw new IllegalArgumentException(name + " must be a non-negative number of milliseconds, got '" +
+                    value + "'");
+            }
+            return Math.round(ms * 1e6);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException(name + " must be a number of milliseconds, got '" + value + "'", ex);
         }
     }
 

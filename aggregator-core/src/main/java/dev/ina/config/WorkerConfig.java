@@ -1,6 +1,7 @@
 package dev.ina.config;
 
 import dev.ina.api.Codec;
+import dev.ina.api.Mode;
 import dev.ina.protocol.FrameDescriptor;
 import dev.ina.transport.LossGenerator;
 
@@ -18,6 +19,9 @@ import static dev.ina.config.ConfigChecks.requirePositive;
  */
 public final class WorkerConfig
 {
+    private static final long MIN_DEADLINE_NS = TimeUnit.MICROSECONDS.toNanos(100);
+    private static final long MAX_DEADLINE_NS = TimeUnit.HOURS.toNanos(1);
+
     private final String aggregatorHost;
     private final int aggregatorPort;
     private final String bindAddress;
@@ -27,6 +31,10 @@ public final class WorkerConfig
     private final Codec codec;
     private final int window;
     private final int elementsPerPacket;
+    private final Mode mode;
+    private final long deadlineNs;
+    private final int quorum;
+    private final boolean adaptiveDeadline;
     private final long timeoutNs;
     private final long joinTimeoutNs;
     private final long initialRtoNs;
@@ -49,6 +57,10 @@ public final class WorkerConfig
         codec = b.codec;
         window = b.window;
         elementsPerPacket = b.elementsPerPacket;
+        mode = b.mode;
+        deadlineNs = b.deadlineNs;
+        quorum = b.quorum > 0 ? b.quorum : defaultQuorum(b.worldSize);
+        adaptiveDeadline = b.adaptiveDeadline;
         timeoutNs = b.timeoutNs;
         joinTimeoutNs = b.joinTimeoutNs;
         initialRtoNs = b.initialRtoNs;
@@ -127,6 +139,27 @@ public final class WorkerConfig
         {
             b.elementsPerPacket(Configuration.parseInt(Configuration.ELEMENTS_PER_PACKET_ENV_NAME, v));
         }
+        v = Configuration.lookup(Configuration.MODE_PROP_NAME, Configuration.MODE_ENV_NAME, env);
+        if (v != null)
+        {
+            b.mode(parseMode(v));
+        }
+        v = Configuration.lookup(Configuration.DEADLINE_MS_PROP_NAME, Configuration.DEADLINE_MS_ENV_NAME, env);
+        if (v != null)
+        {
+            b.deadlineNs(Configuration.parseMillisAsNanos(Configuration.DEADLINE_MS_ENV_NAME, v));
+        }
+        v = Configuration.lookup(Configuration.QUORUM_PROP_NAME, Configuration.QUORUM_ENV_NAME, env);
+        if (v != null)
+        {
+            b.quorum(Configuration.parseInt(Configuration.QUORUM_ENV_NAME, v));
+        }
+        v = Configuration.lookup(
+            Configuration.ADAPTIVE_DEADLINE_PROP_NAME, Configuration.ADAPTIVE_DEADLINE_ENV_NAME, env);
+        if (v != null)
+        {
+            b.adaptiveDeadline(Configuration.parseBoolean(Configuration.ADAPTIVE_DEADLINE_ENV_NAME, v));
+        }
         v = Configuration.lookup(Configuration.TIMEOUT_MS_PROP_NAME, Configuration.TIMEOUT_MS_ENV_NAME, env);
         if (v != null)
         {
@@ -168,6 +201,54 @@ public final class WorkerConfig
             throw new IllegalArgumentException(
                 "unknown codec '" + name + "'; use one of " + java.util.Arrays.toString(Codec.values()), ex);
         }
+    }
+
+    /**
+     * Parses a mode name, case-insensitively.
+     *
+     * @param name e.g. {@code bounded}.
+     * @return the mode.
+     * @throws IllegalArgumentException listing the modes.
+     */
+    public static Mode parseMode(final String name)
+    {
+        try
+        {
+            return Mode.valueOf(name.trim().toUpperCase(Locale.ROOT));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new IllegalArgumentException(
+                "unknown mode '" + name + "'; use one of " + java.util.Arrays.toString(Mode.values()), ex);
+        }
+    }
+
+    /**
+     * Default bounded-mode quorum: half the ranks, rounded up.
+     *
+     * @param worldSize ranks.
+     * @return {@code ceil(worldSize / 2)}, at least 1.
+     */
+    public static int defaultQuorum(final int worldSize)
+    {
+        return Math.max(1, (worldSize + 1) / 2);
+    }
+
+    /**
+     * Largest elements per packet whose CONTRIB and RESULT datagrams fit {@code datagramBytes} of UDP payload.
+     *
+     * @param codec         the codec.
+     * @param worldSize     ranks (the width of narrow codecs' results depends on it).
+     * @param datagramBytes UDP payload limit, e.g. 65507 on loopback or 8972 for a 9000-byte MTU; capped at
+     *                      {@link FrameDescriptor#MAX_UDP_PAYLOAD_LENGTH}.
+     * @return elements, at least 1.
+     */
+    public static int maxElementsPerPacket(final Codec codec, final int worldSize, final int datagramBytes)
+    {
+        final int payload = Math.min(datagramBytes, FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH) -
+            FrameDescriptor.HEADER_LENGTH;
+        final int widest = Math.max(codec.bytesUp(), codec.bytesDown(worldSize));
+        return Math.max(1, Math.min(0xFFFF, payload / widest));
     }
 
     static TransportKind parseTransport(final String name)
@@ -271,6 +352,47 @@ public final class WorkerConfig
     public int elementsPerPacket()
     {
         return elementsPerPacket;
+    }
+
+    /**
+     * Mode: exact, or bounded by a deadline and quorum.
+     *
+     * @return mode.
+     */
+    public Mode mode()
+    {
+        return mode;
+    }
+
+    /**
+     * Bounded mode: how long after its first contribution a chunk may finish with the quorum (with adaptive
+     * deadlines, the upper bound).
+     *
+     * @return nanoseconds.
+     */
+    public long deadlineNs()
+    {
+        return deadlineNs;
+    }
+
+    /**
+     * Bounded mode: fewest contributions a chunk may finish with.
+     *
+     * @return ranks.
+     */
+    public int quorum()
+    {
+        return quorum;
+    }
+
+    /**
+     * Bounded mode: whether the aggregator shortens the deadline to what recent chunks needed.
+     *
+     * @return true if adaptive.
+     */
+    public boolean adaptiveDeadline()
+    {
+        return adaptiveDeadline;
     }
 
     /**
@@ -390,6 +512,10 @@ public final class WorkerConfig
         b.codec = codec;
         b.window = window;
         b.elementsPerPacket = elementsPerPacket;
+        b.mode = mode;
+        b.deadlineNs = deadlineNs;
+        b.quorum = quorum;
+        b.adaptiveDeadline = adaptiveDeadline;
         b.timeoutNs = timeoutNs;
         b.joinTimeoutNs = joinTimeoutNs;
         b.initialRtoNs = initialRtoNs;
@@ -408,7 +534,9 @@ public final class WorkerConfig
     {
         return "WorkerConfig{aggregator=" + aggregatorHost + ':' + aggregatorPort +
             ", job=" + jobId + ", rank=" + rank + ", worldSize=" + worldSize + ", codec=" + codec +
-            ", window=" + window + ", elementsPerPacket=" + elementsPerPacket +
+            ", window=" + window + ", elementsPerPacket=" + elementsPerPacket + ", mode=" + mode +
+            (mode == Mode.BOUNDED ? ", deadlineUs=" + TimeUnit.NANOSECONDS.toMicros(deadlineNs) + ", quorum=" + quorum +
+            ", adaptiveDeadline=" + adaptiveDeadline : "") +
             ", timeoutMs=" + TimeUnit.NANOSECONDS.toMillis(timeoutNs) + ", busyPoll=" + busyPoll +
             ", transport=" + transport + '}';
     }
@@ -427,6 +555,10 @@ public final class WorkerConfig
         private Codec codec = Codec.FP32;
         private int window = Configuration.WINDOW_DEFAULT;
         private int elementsPerPacket = Configuration.ELEMENTS_PER_PACKET_DEFAULT;
+        private Mode mode = Mode.EXACT;
+        private long deadlineNs = Configuration.DEADLINE_NS_DEFAULT;
+        private int quorum;
+        private boolean adaptiveDeadline;
         private long timeoutNs = Configuration.TIMEOUT_NS_DEFAULT;
         private long joinTimeoutNs = Configuration.JOIN_TIMEOUT_NS_DEFAULT;
         private long initialRtoNs = Configuration.INITIAL_RTO_NS_DEFAULT;
@@ -639,6 +771,57 @@ public final class WorkerConfig
         }
 
         /**
+         * Mode: {@link Mode#EXACT} (default) or {@link Mode#BOUNDED}.
+         *
+         * @param mode the mode.
+         * @return this.
+         */
+        public Builder mode(final Mode mode)
+        {
+            this.mode = mode;
+            return this;
+        }
+
+        /**
+         * Bounded mode: a chunk finishes with at least the quorum once this time has passed since its first
+         * contribution (default 20 ms). Also bounds how long a worker waits for a result before filling the chunk
+         * from its own values (this plus a few retransmission timeouts).
+         *
+         * @param deadlineNs nanoseconds, from 100 µs to one hour.
+         * @return this.
+         */
+        public Builder deadlineNs(final long deadlineNs)
+        {
+            this.deadlineNs = deadlineNs;
+            return this;
+        }
+
+        /**
+         * Bounded mode: fewest contributions a chunk may finish with (default half the ranks, rounded up).
+         *
+         * @param quorum ranks, within [1, worldSize].
+         * @return this.
+         */
+        public Builder quorum(final int quorum)
+        {
+            this.quorum = quorum;
+            return this;
+        }
+
+        /**
+         * Bounded mode: let the aggregator use twice the 95th percentile of recent complete chunks' times (from
+         * first to last contribution) as the deadline, capped by {@link #deadlineNs}. Off by default.
+         *
+         * @param adaptive whether to adapt.
+         * @return this.
+         */
+        public Builder adaptiveDeadline(final boolean adaptive)
+        {
+            this.adaptiveDeadline = adaptive;
+            return this;
+        }
+
+        /**
          * Test hook: drop sent and received datagrams.
          *
          * @param sendLoss    applied to datagrams sent.
@@ -669,11 +852,17 @@ public final class WorkerConfig
             require(codec != null, "codec must be set");
             require(isPowerOfTwo(window) && window <= 32768,
                 "window must be a power of two within [1, 32768], got " + window);
-            final int maxElements = FrameDescriptor.MAX_PAYLOAD_LENGTH / Math.max(codec.bytesUp(), codec.bytesDown());
+            final int maxElements = maxElementsPerPacket(codec, worldSize, FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH);
             require(elementsPerPacket >= 1 && elementsPerPacket <= maxElements,
-                "elementsPerPacket must be within [1, " + maxElements + "] for " + codec + " (" +
-                FrameDescriptor.elementsPerMtu(1500, codec.bytesUp()) + " fits a 1500-byte MTU), got " +
+                "elementsPerPacket must be within [1, " + maxElements + "] for " + codec + " and worldSize " +
+                worldSize + " (" + maxElementsPerPacket(codec, worldSize, 1472) + " fits a 1500-byte MTU), got " +
                 elementsPerPacket);
+            require(mode != null, "mode must be set");
+            require(deadlineNs >= MIN_DEADLINE_NS && deadlineNs <= MAX_DEADLINE_NS,
+                "deadlineNs must be within [100 µs, 1 h], got " + deadlineNs + " ns (" +
+                Configuration.DEADLINE_MS_ENV_NAME + " is in milliseconds)");
+            require(quorum >= 0 && quorum <= worldSize,
+                "quorum must be within [1, worldSize=" + worldSize + "], got " + quorum);
             require(aggregatorHost != null && !aggregatorHost.isBlank(),
                 "aggregator host must be set (aggregator(\"host:port\") or " + Configuration.AGGREGATOR_ENV_NAME + ")");
             require(aggregatorPort > 0 && aggregatorPort < 65536,

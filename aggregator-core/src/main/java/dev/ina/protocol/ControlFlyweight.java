@@ -16,9 +16,16 @@ import static java.nio.ByteOrder.LITTLE_ENDIAN;
  *  +-------------------------------+-------------------------------+
  *  |          World Size           |            Window             | 32
  *  +-------------------------------+---------------+---------------+
- *  |      Elements Per Packet      |     Mode      |   Reserved    | 36
+ *  |      Elements Per Packet      |     Mode      | Mode Flags    | 36
  *  +-------------------------------+---------------+---------------+
+ *  |            Quorum             |           Reserved            | 40
+ *  +-------------------------------+-------------------------------+
+ *  |                       Deadline (microseconds)                 | 44
+ *  +---------------------------------------------------------------+
  * </pre>
+ * Mode 0 is exact, 1 bounded; in bounded mode, quorum and deadline say when a chunk may finish without every
+ * rank, and mode flag {@link #MODE_FLAG_ADAPTIVE_DEADLINE} lets the aggregator shorten the deadline to what recent
+ * chunks needed.
  * PENDING carries the bitmap of ranks seen (bit {@code r % 64} of little-endian word {@code r / 64}) with the
  * count field holding the world size. ERROR and ABORT carry an error code in the contributors field and a UTF-8
  * message as payload. LEAVE has no payload.
@@ -33,8 +40,16 @@ public final class ControlFlyweight extends HeaderFlyweight
     public static final int ELEMENTS_PER_PACKET_OFFSET = WINDOW_OFFSET + 2;
     /** Offset of the uint8 mode in a JOIN or JOIN_ACK. */
     public static final int MODE_OFFSET = ELEMENTS_PER_PACKET_OFFSET + 2;
+    /** Offset of the uint8 mode flags in a JOIN or JOIN_ACK. */
+    public static final int MODE_FLAGS_OFFSET = MODE_OFFSET + 1;
+    /** Offset of the uint16 quorum in a JOIN or JOIN_ACK. */
+    public static final int QUORUM_OFFSET = MODE_FLAGS_OFFSET + 1;
+    /** Offset of the uint32 deadline in microseconds in a JOIN or JOIN_ACK. */
+    public static final int DEADLINE_OFFSET = QUORUM_OFFSET + 4;
     /** Length of a JOIN or JOIN_ACK frame. */
-    public static final int JOIN_LENGTH = FrameDescriptor.HEADER_LENGTH + 8;
+    public static final int JOIN_LENGTH = DEADLINE_OFFSET + 4;
+    /** Mode flag: the deadline adapts to recent chunk completion times, up to the configured one. */
+    public static final int MODE_FLAG_ADAPTIVE_DEADLINE = 0x01;
     /** Longest message carried by ERROR or ABORT, in bytes. */
     public static final int MAX_MESSAGE_LENGTH = 1024;
 
@@ -141,6 +156,73 @@ public final class ControlFlyweight extends HeaderFlyweight
     public ControlFlyweight mode(final int mode)
     {
         buffer.putByte(offset + MODE_OFFSET, (byte)mode);
+        return this;
+    }
+
+    /**
+     * Mode flags of a JOIN or JOIN_ACK.
+     *
+     * @return flags byte.
+     */
+    public int modeFlags()
+    {
+        return buffer.getByte(offset + MODE_FLAGS_OFFSET) & 0xFF;
+    }
+
+    /**
+     * Sets the mode flags.
+     *
+     * @param flags e.g. {@link #MODE_FLAG_ADAPTIVE_DEADLINE}.
+     * @return this for a fluent API.
+     */
+    public ControlFlyweight modeFlags(final int flags)
+    {
+        buffer.putByte(offset + MODE_FLAGS_OFFSET, (byte)flags);
+        return this;
+    }
+
+    /**
+     * Quorum of a JOIN or JOIN_ACK: fewest contributions a chunk may finish with in bounded mode.
+     *
+     * @return ranks.
+     */
+    public int quorum()
+    {
+        return buffer.getShort(offset + QUORUM_OFFSET, LITTLE_ENDIAN) & 0xFFFF;
+    }
+
+    /**
+     * Sets the quorum and clears the reserved field after it.
+     *
+     * @param quorum ranks.
+     * @return this for a fluent API.
+     */
+    public ControlFlyweight quorum(final int quorum)
+    {
+        buffer.putShort(offset + QUORUM_OFFSET, (short)quorum, LITTLE_ENDIAN);
+        buffer.putShort(offset + QUORUM_OFFSET + 2, (short)0, LITTLE_ENDIAN);
+        return this;
+    }
+
+    /**
+     * Deadline of a JOIN or JOIN_ACK in bounded mode, from a chunk's first contribution.
+     *
+     * @return microseconds, unsigned 32-bit.
+     */
+    public long deadlineUs()
+    {
+        return buffer.getInt(offset + DEADLINE_OFFSET, LITTLE_ENDIAN) & 0xFFFF_FFFFL;
+    }
+
+    /**
+     * Sets the deadline.
+     *
+     * @param deadlineUs microseconds, at most {@code 2^32 - 1}.
+     * @return this for a fluent API.
+     */
+    public ControlFlyweight deadlineUs(final long deadlineUs)
+    {
+        buffer.putInt(offset + DEADLINE_OFFSET, (int)deadlineUs, LITTLE_ENDIAN);
         return this;
     }
 

@@ -58,8 +58,12 @@ public final class FrameDescriptor
      * the chunk is done, else PENDING. */
     public static final byte TYPE_RESEND = 9;
 
+    /** Aggregator to worker, bounded mode: header only; the chunk a CONTRIB or RESEND names is gone (its set was
+     * reused after a partial result), so the rank fills the chunk from its own contribution. */
+    public static final byte TYPE_GONE = 10;
+
     /** Highest frame type id of this version. */
-    public static final byte MAX_TYPE = TYPE_RESEND;
+    public static final byte MAX_TYPE = TYPE_GONE;
 
     // ---- flags (byte 2) ----
 
@@ -155,6 +159,7 @@ public final class FrameDescriptor
             case TYPE_LEAVE: return "LEAVE";
             case TYPE_ERROR: return "ERROR";
             case TYPE_RESEND: return "RESEND";
+            case TYPE_GONE: return "GONE";
             default: return "UNKNOWN(" + type + ")";
         }
     }

@@ -36,6 +36,14 @@ public enum CounterDescriptor
     HANDLER_ERRORS(14, "handler errors"),
     /** JOINs answered with the port of the engine thread that serves the job. */
     REDIRECTS(15, "joins redirected"),
+    /** Bounded mode: chunks finished at their deadline with fewer than world-size contributions. */
+    PARTIAL_COMPLETIONS(16, "chunks completed partially"),
+    /** Bounded mode: GONE replies, for chunks whose set was reused after a partial result. */
+    GONE_SENT(17, "gone replies sent"),
+    /** Bounded mode, worker: chunks filled from the rank's own contribution after its retries. */
+    CHUNKS_FILLED_LOCALLY(18, "chunks filled locally"),
+    /** Bounded mode: sets that were reused before reaching the quorum; their partial sums were discarded. */
+    CHUNKS_ABANDONED(19, "chunks abandoned"),
 
     /** Dropped: shorter than a header or than its type needs. */
     DROP_SHORT(20, "dropped: short"),
@@ -64,7 +72,10 @@ public enum CounterDescriptor
     /** Dropped: exponent different from the one the set was started with. */
     DROP_EXPONENT(32, "dropped: exponent"),
     /** Dropped: a malformed control frame (bad parameters). */
-    DROP_CONTROL(33, "dropped: control");
+    DROP_CONTROL(33, "dropped: control"),
+    /** Dropped, bounded mode: a contribution that arrived after its chunk finished without it (a straggler); the
+     * rank gets the kept result, or GONE, to catch up. */
+    DROP_LATE(34, "dropped: late");
 
     private final int id;
     private final String label;

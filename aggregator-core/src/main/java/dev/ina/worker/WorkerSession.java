@@ -1,6 +1,7 @@
 package dev.ina.worker;
 
 import dev.ina.api.CollectiveException;
+import dev.ina.api.Mode;
 import dev.ina.api.ReduceOp;
 import dev.ina.api.ReduceStats;
 import dev.ina.codec.FixedPoint;
@@ -53,6 +54,7 @@ public final class WorkerSession implements FrameHandler
     private static final int LEAVE_COPIES = 3;
     private static final int MAX_LISTED_RANKS = 16;
     private static final int FAST_RETRANSMIT_THRESHOLD = 3;
+    private static final int GIVE_UP_RTOS = 4;
 
     /** Life cycle of a session. */
     public enum State
@@ -82,6 +84,8 @@ public final class WorkerSession implements FrameHandler
     private final int worldSize;
     private final int rank;
     private final int nonce;
+    private final boolean bounded;
+    private final int noiseSeed;
     private String aggregatorName;
     private int redirectPort;
 
@@ -94,6 +98,7 @@ public final class WorkerSession implements FrameHandler
 
     // Per window entry, indexed by sequence & (window - 1): valid for sequences in [lowest, next).
     private final long[] sentNs;
+    private final long[] firstSentNs;
     private final int[] retries;
     private final boolean[] received;
     private final boolean[] held;
@@ -101,6 +106,8 @@ public final class WorkerSession implements FrameHandler
     // Agreed exponents, indexed by sequence & (2 * window - 1), valid where agreedFor matches the sequence.
     private final int[] agreedFor;
     private final byte[] agreedExponent;
+    // This rank's own proposals, the fallback exponent in bounded mode when the agreement's result never came.
+    private final byte[] ownExponent;
     private final long[] pendingSeen;
 
     private State state = State.NEW;
@@ -120,6 +127,8 @@ public final class WorkerSession implements FrameHandler
     private int totalChunks;
     private int elementCount;
     private ReduceOp op;
+    private float[] residual;
+    private long silentCarryNs;
     private int lowest;
     private int next;
     private long callStartNs;
@@ -161,15 +170,19 @@ public final class WorkerSession implements FrameHandler
         this.worldSize = config.worldSize();
         this.rank = config.rank();
         this.nonce = nonce;
+        this.bounded = config.mode() == Mode.BOUNDED;
+        this.noiseSeed = mix(config.jobId() * 0x9E3779B9 + rank);
         this.aggregatorName = config.aggregatorHost() + ':' + config.aggregatorPort();
         this.gradient = new GradientView(elementsPerPacket);
         sentNs = new long[window];
+        firstSentNs = new long[window];
         retries = new int[window];
         received = new boolean[window];
         held = new boolean[window];
         fastRetransmitted = new boolean[window];
         agreedFor = new int[2 * window];
         agreedExponent = new byte[2 * window];
+        ownExponent = new byte[2 * window];
         pendingSeen = new long[ControlFlyweight.wordsFor(worldSize)];
         congestionWindow = window;
         rtoNs = config.initialRtoNs();
@@ -277,13 +290,37 @@ public final class WorkerSession implements FrameHandler
      */
     public void startCall(final float[] data, final int offset, final int count, final ReduceOp op, final long nowNs)
     {
+        startCall(data, offset, count, op, null, nowNs);
+    }
+
+    /**
+     * Starts an all-reduce of a float[] range, in place, with error feedback: before a chunk is quantised, the
+     * residual of the previous call is added to it, and the new quantisation error is kept in {@code residual}
+     * (used by scaled codecs; FP32 leaves it unchanged).
+     *
+     * @param data     values; overwritten with the result when the call completes.
+     * @param offset   first element.
+     * @param count    elements.
+     * @param op       reduction.
+     * @param residual error feedback state of this tensor, at least {@code count} long, or null for none.
+     * @param nowNs    current time.
+     */
+    public void startCall(
+        final float[] data, final int offset, final int count, final ReduceOp op, final float[] residual,
+        final long nowNs)
+    {
         if (offset < 0 || count < 0 || offset > data.length - count)
         {
             throw new IndexOutOfBoundsException(
                 "offset=" + offset + " count=" + count + " length=" + data.length);
         }
+        if (residual != null && residual.length < count)
+        {
+            throw new IllegalArgumentException("residual holds " + residual.length + " elements, the call " + count);
+        }
         requireState(State.READY, "allReduce");
         gradient.wrap(data, offset);
+        this.residual = scaled ? residual : null;
         beginCall(count, op, nowNs);
     }
 
@@ -311,6 +348,7 @@ public final class WorkerSession implements FrameHandler
         }
         requireState(State.READY, "allReduce");
         gradient.wrap(data, index);
+        this.residual = null;
         beginCall(count, op, nowNs);
     }
 
@@ -409,6 +447,9 @@ public final class WorkerSession implements FrameHandler
             case FrameDescriptor.TYPE_PENDING:
                 onPending(nowNs);
                 break;
+            case FrameDescriptor.TYPE_GONE:
+                onGone(nowNs);
+                break;
             case FrameDescriptor.TYPE_JOIN_ACK:
                 onJoinAck(length, nowNs);
                 break;
@@ -454,7 +495,10 @@ public final class WorkerSession implements FrameHandler
     private void sendJoin(final long nowNs)
     {
         header(FrameDescriptor.TYPE_JOIN, 0).round(nonce);
-        out.worldSize(worldSize).window(window).elementsPerPacket(elementsPerPacket).mode(0);
+        out.worldSize(worldSize).window(window).elementsPerPacket(elementsPerPacket).mode(config.mode().id())
+            .modeFlags(config.adaptiveDeadline() ? ControlFlyweight.MODE_FLAG_ADAPTIVE_DEADLINE : 0)
+            .quorum(config.quorum())
+            .deadlineUs(TimeUnit.NANOSECONDS.toMicros(config.deadlineNs()));
         send(ControlFlyweight.JOIN_LENGTH, false);
         nextJoinSendNs = nowNs + joinRetryNs;
         joinRetryNs = Math.min(JOIN_RETRY_MAX_NS, joinRetryNs * 2);
@@ -490,7 +534,7 @@ public final class WorkerSession implements FrameHandler
             return;
         }
         if (in.worldSize() != worldSize || in.window() != window || in.elementsPerPacket() != elementsPerPacket ||
-            in.codec() != config.codec().id())
+            in.codec() != config.codec().id() || in.mode() != config.mode().id())
         {
             counters.increment(CounterDescriptor.DROP_CONTROL);
             return;
@@ -635,6 +679,9 @@ public final class WorkerSession implements FrameHandler
 
     private void completeCall(final long nowNs)
     {
+        // Silence carries over calls that completed only by local fills, so a dead aggregator still ends in TIMEOUT.
+        silentCarryNs = lastHeardNs - callStartNs < 0 ? silentCarryNs + (nowNs - callStartNs) : 0;
+        residual = null;
         stats.complete(nowNs - callStartNs);
         gradient.release();
         state = State.READY;
@@ -652,6 +699,7 @@ public final class WorkerSession implements FrameHandler
             }
             final int w = sequence & (window - 1);
             sentNs[w] = nowNs;
+            firstSentNs[w] = nowNs;
             retries[w] = 0;
             received[w] = false;
             held[w] = false;
@@ -692,6 +740,12 @@ public final class WorkerSession implements FrameHandler
         int proposal = EXPONENT_ZERO;
         if (scaled && proposalChunk < dataChunks)
         {
+            if (residual != null && !retransmit)
+            {
+                // Error feedback: the chunk's values become gradient plus residual, in place and once, before this
+                // rank proposes their exponent. Retransmissions re-read the same values.
+                gradient.addResidual(residual, proposalChunk * elementsPerPacket, chunkCount(proposalChunk));
+            }
             proposal = gradient.exponentOf(codec, proposalChunk * elementsPerPacket, chunkCount(proposalChunk));
             if (proposal == FixedPoint.NON_FINITE)
             {
@@ -707,11 +761,20 @@ public final class WorkerSession implements FrameHandler
             .count(count)
             .exponent(exponent)
             .nextExponent(proposal);
+        if (scaled && proposalChunk < dataChunks)
+        {
+            ownExponent[(sequence + headerChunks) & (2 * window - 1)] = (byte)proposal;
+        }
         int length = HEADER_LENGTH;
         if (count > 0)
         {
-            length += gradient.encode(codec, (index - headerChunks) * elementsPerPacket, count, exponent,
+            final int elementIndex = (index - headerChunks) * elementsPerPacket;
+            length += gradient.encode(codec, elementIndex, count, exponent, mix(noiseSeed + sequence),
                 frameBuffer, HEADER_LENGTH);
+            if (residual != null && !retransmit)
+            {
+                gradient.quantisationError(codec, elementIndex, count, exponent, residual);
+            }
         }
         send(length, retransmit);
         return true;
@@ -761,12 +824,12 @@ public final class WorkerSession implements FrameHandler
         final int expected = data ? chunkCount(index - headerChunks) : 0;
         final int contributors = in.contributors();
         if (in.codec() != config.codec().id() || in.count() != expected ||
-            in.payloadLength() != expected * config.codec().bytesDown())
+            in.payloadLength() != expected * config.codec().bytesDown(worldSize))
         {
             counters.increment(CounterDescriptor.DROP_LENGTH);
             return;
         }
-        if (contributors != worldSize)
+        if (bounded ? contributors < 1 || contributors > worldSize : contributors != worldSize)
         {
             counters.increment(CounterDescriptor.DROP_CONTROL);
             return;
@@ -775,7 +838,7 @@ public final class WorkerSession implements FrameHandler
         received[w] = true;
         lastProgressNs = nowNs;
         lastHeardNs = nowNs;
-        stats.onResult(length, contributors);
+        stats.onResult(length, contributors, expected, worldSize);
         if (retries[w] == 0)
         {
             sampleRtt(nowNs - sentNs[w]);
@@ -788,12 +851,73 @@ public final class WorkerSession implements FrameHandler
         }
         if (data && expected > 0)
         {
-            final int divisor = op == ReduceOp.AVG ? contributors : 1;
+            // AVG over the ranks summed; a partial SUM is extrapolated to the world size.
+            final boolean avg = op == ReduceOp.AVG;
+            final int numerator = avg || contributors == worldSize ? 1 : worldSize;
+            final int divisor = avg || contributors != worldSize ? contributors : 1;
             gradient.decode(codec, in.buffer(), in.payloadOffset(), (index - headerChunks) * elementsPerPacket,
-                expected, in.exponent(), divisor);
+                expected, in.exponent(), numerator, divisor);
         }
+        advance(nowNs);
+    }
 
+    /**
+     * Bounded mode: the aggregator no longer has this chunk (its set moved on after a partial result).
+     */
+    private void onGone(final long nowNs)
+    {
+        final int sequence = in.sequence();
+        if (!bounded || state != State.CALL || in.sessionToken() != token || in.round() != round ||
+            sequence - lowest < 0 || sequence - next >= 0 || received[sequence & (window - 1)])
+        {
+            counters.increment(CounterDescriptor.DROP_STALE);
+            return;
+        }
+        lastHeardNs = nowNs;
+        fillLocally(sequence, nowNs);
+        advance(nowNs);
+    }
+
+    /**
+     * Bounded mode: no result for a chunk after the retries (or GONE): keep this rank's own values, which are the
+     * best estimate of the average (times the world size for SUM), and use this rank's own exponent proposal for
+     * the chunk whose agreement this one carried.
+     */
+    private void fillLocally(final int sequence, final long nowNs)
+    {
+        final int w = sequence & (window - 1);
+        received[w] = true;
+        lastProgressNs = nowNs;
+        final int index = sequence - base;
+        if (index >= headerChunks)
+        {
+            final int count = chunkCount(index - headerChunks);
+            if (op == ReduceOp.SUM && worldSize > 1)
+            {
+                gradient.scale((index - headerChunks) * elementsPerPacket, count, worldSize);
+            }
+            stats.onFilledLocally(count);
+        }
+        if (scaled && index + headerChunks < totalChunks)
+        {
+            final int target = sequence + headerChunks;
+            agreedFor[target & (2 * window - 1)] = target;
+            agreedExponent[target & (2 * window - 1)] = ownExponent[target & (2 * window - 1)];
+        }
+        counters.increment(CounterDescriptor.CHUNKS_FILLED_LOCALLY);
+    }
+
+    /**
+     * Slides the window past received chunks, then completes the call or sends what the window allows.
+     */
+    private void advance(final long nowNs)
+    {
         receivedAhead++;
+        slide(nowNs);
+    }
+
+    private void slide(final long nowNs)
+    {
         while (lowest - next < 0 && received[lowest & (window - 1)])
         {
             received[lowest & (window - 1)] = false;
@@ -869,7 +993,8 @@ public final class WorkerSession implements FrameHandler
 
     private int callWork(final long nowNs)
     {
-        if (nowNs - lastProgressNs > config.timeoutNs())
+        final long silentNs = nowNs - (lastHeardNs - callStartNs > 0 ? lastHeardNs : callStartNs) + silentCarryNs;
+        if (nowNs - lastProgressNs > config.timeoutNs() || bounded && silentNs > config.timeoutNs())
         {
             fail(CollectiveException.Reason.TIMEOUT, describeStall(nowNs));
             return 1;
@@ -879,6 +1004,7 @@ public final class WorkerSession implements FrameHandler
             return 0;
         }
         int work = 0;
+        boolean filled = false;
         long earliest = nowNs + config.maxRtoNs();
         for (int sequence = lowest; sequence - next < 0; sequence++)
         {
@@ -886,6 +1012,18 @@ public final class WorkerSession implements FrameHandler
             if (received[w])
             {
                 continue;
+            }
+            if (bounded && retries[w] > 0 &&
+                nowNs - firstSentNs[w] - config.deadlineNs() - GIVE_UP_RTOS * rtoNs >= 0)
+            {
+                fillLocally(sequence, nowNs);
+                receivedAhead++;
+                filled = true;
+                continue;
+            }
+            if (bounded)
+            {
+                earliest = Math.min(earliest, firstSentNs[w] + config.deadlineNs() + GIVE_UP_RTOS * rtoNs);
             }
             final long deadline = sentNs[w] + Math.min(config.maxRtoNs(), rtoNs << Math.min(retries[w], 20));
             if (nowNs - deadline >= 0)
@@ -916,6 +1054,11 @@ public final class WorkerSession implements FrameHandler
             }
         }
         nextTimerCheckNs = earliest;
+        if (filled)
+        {
+            slide(nowNs);
+            return work + 1;
+        }
         return work;
     }
 
@@ -942,6 +1085,20 @@ public final class WorkerSession implements FrameHandler
                 .append(" ms: is it running and reachable?");
         }
         return sb.toString();
+    }
+
+    /**
+     * murmur3's 32-bit finaliser: a bijection that spreads consecutive keys.
+     */
+    private static int mix(final int key)
+    {
+        int h = key;
+        h ^= h >>> 16;
+        h *= 0x85EBCA6B;
+        h ^= h >>> 13;
+        h *= 0xC2B2AE35;
+        h ^= h >>> 16;
+        return h;
     }
 
     // ---------------------------------------------------------------- sending

@@ -223,8 +223,8 @@ class ChunkAggregatorTest
             new Frames(JOB, Codec.FP32, 1025, WINDOW, EPP).join(0, 1),
             new Frames(JOB, Codec.FP32, 2, WINDOW, 0).join(0, 1),
             new Frames(JOB, Codec.FP32, 2, WINDOW, FrameDescriptor.MAX_ELEMENTS_PER_PACKET + 1).join(0, 1),
-            withMode(new Frames(JOB, Codec.FP32, 2, WINDOW, EPP).join(0, 1), 1),
-            withCodec(new Frames(JOB, Codec.FP32, 2, WINDOW, EPP).join(0, 1), FrameDescriptor.CODEC_INT8),
+            withMode(new Frames(JOB, Codec.FP32, 2, WINDOW, EPP).join(0, 1), 7),
+            withCodec(new Frames(JOB, Codec.FP32, 2, WINDOW, EPP).join(0, 1), (byte)9),
         };
         for (int i = 0; i < invalid.length; i++)
         {

@@ -129,8 +129,8 @@ class FixedPointTest
             }
             values[random.nextInt(epp)] = Math.nextDown(Math.scalb(1.0f, Math.min(127, scale + 8)));
             final int e = FixedPoint.exponentOf(values, 0, epp);
-            assertEquals(epp * 4, codec.encode(values, 0, epp, e, wire, 0));
-            codec.decode(wire, 0, epp, e, 1, decoded, 0);
+            assertEquals(epp * 4, codec.encode(values, 0, epp, e, 0, wire, 0));
+            codec.decode(wire, 0, epp, e, 1, 1, decoded, 0);
             final double step = Math.scalb(1.0d, e + 1 - b);
             for (int i = 0; i < epp; i++)
             {
@@ -149,9 +149,9 @@ class FixedPointTest
         final ValueCodec codec = ValueCodec.create(Codec.FIXED32, 5, 4);
         final float[] values = {1.5f, -0.25f, 0.0f, 1.0f / 1024, -1.75f};
         final UnsafeBuffer wire = new UnsafeBuffer(new byte[20]);
-        codec.encode(values, 0, 5, FixedPoint.exponentOf(values, 0, 5), wire, 0);
+        codec.encode(values, 0, 5, FixedPoint.exponentOf(values, 0, 5), 0, wire, 0);
         final float[] decoded = new float[5];
-        codec.decode(wire, 0, 5, FixedPoint.exponentOf(values, 0, 5), 1, decoded, 0);
+        codec.decode(wire, 0, 5, FixedPoint.exponentOf(values, 0, 5), 1, 1, decoded, 0);
         assertEquals(java.util.Arrays.toString(values), java.util.Arrays.toString(decoded));
     }
 
@@ -161,13 +161,13 @@ class FixedPointTest
         final ValueCodec codec = ValueCodec.create(Codec.FIXED32, 3, 2);
         final float[] zeros = {0.0f, -0.0f, 0.0f};
         final UnsafeBuffer wire = new UnsafeBuffer(new byte[12]);
-        codec.encode(zeros, 0, 3, FrameDescriptor.EXPONENT_ZERO, wire, 0);
+        codec.encode(zeros, 0, 3, FrameDescriptor.EXPONENT_ZERO, 0, wire, 0);
         for (int i = 0; i < 3; i++)
         {
             assertEquals(0, wire.getInt(i * 4));
         }
         final float[] decoded = {7, 7, 7};
-        codec.decode(wire, 0, 3, FrameDescriptor.EXPONENT_ZERO, 1, decoded, 0);
+        codec.decode(wire, 0, 3, FrameDescriptor.EXPONENT_ZERO, 1, 1, decoded, 0);
         assertEquals(0.0f, decoded[0] + decoded[1] + decoded[2]);
     }
 
@@ -189,11 +189,11 @@ class FixedPointTest
         {
             if (r % 2 == 0)
             {
-                codec.encode(agreed, 0, epp, 127, wire, 0);
+                codec.encode(agreed, 0, epp, 127, 0, wire, 0);
             }
             else
             {
-                codec.encode(overshoot, 0, epp, -100, wire, 0);
+                codec.encode(overshoot, 0, epp, -100, 0, wire, 0);
             }
             if (r == 0)
             {

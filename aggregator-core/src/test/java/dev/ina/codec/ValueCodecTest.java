@@ -23,9 +23,9 @@ class ValueCodecTest
         final ValueCodec codec = ValueCodec.create(Codec.FP32, 4, 3);
         final float[] values = {9, 1.5f, Float.NaN, -0.0f, Float.MIN_VALUE, 9};
         final UnsafeBuffer wire = new UnsafeBuffer(new byte[40]);
-        assertEquals(16, codec.encode(values, 1, 4, 0, wire, 8));
+        assertEquals(16, codec.encode(values, 1, 4, 0, 0, wire, 8));
         final float[] decoded = new float[6];
-        codec.decode(wire, 8, 4, 0, 1, decoded, 2);
+        codec.decode(wire, 8, 4, 0, 1, 1, decoded, 2);
         assertArrayEquals(new float[]{0, 0, 1.5f, Float.NaN, -0.0f, Float.MIN_VALUE}, decoded);
     }
 
@@ -34,16 +34,16 @@ class ValueCodecTest
     {
         final ValueCodec fp32 = ValueCodec.create(Codec.FP32, 3, 3);
         final UnsafeBuffer wire = new UnsafeBuffer(new byte[12]);
-        fp32.encode(new float[]{3, -6, 1}, 0, 3, 0, wire, 0);
+        fp32.encode(new float[]{3, -6, 1}, 0, 3, 0, 0, wire, 0);
         final float[] decoded = new float[3];
-        fp32.decode(wire, 0, 3, 0, 3, decoded, 0);
+        fp32.decode(wire, 0, 3, 0, 1, 3, decoded, 0);
         assertArrayEquals(new float[]{1, -2, 1.0f / 3}, decoded);
 
         final ValueCodec fixed = ValueCodec.create(Codec.FIXED32, 3, 3);
         final float[] values = {3, -6, 1};
         final int exponent = FixedPoint.exponentOf(values, 0, 3);
-        fixed.encode(values, 0, 3, exponent, wire, 0);
-        fixed.decode(wire, 0, 3, exponent, 3, decoded, 0);
+        fixed.encode(values, 0, 3, exponent, 0, wire, 0);
+        fixed.decode(wire, 0, 3, exponent, 1, 3, decoded, 0);
         assertArrayEquals(new float[]{1, -2, 1.0f / 3}, decoded);
     }
 
@@ -58,8 +58,8 @@ class ValueCodecTest
         final int exponent = FixedPoint.exponentOf(values, 0, 64);
         final UnsafeBuffer a = new UnsafeBuffer(new byte[256]);
         final UnsafeBuffer b = new UnsafeBuffer(new byte[256]);
-        ValueCodec.create(Codec.FIXED32, 64, 5).encode(values, 0, 64, exponent, a, 0);
-        ValueCodec.create(Codec.FIXED32, 64, 5).encode(values, 0, 64, exponent, b, 0);
+        ValueCodec.create(Codec.FIXED32, 64, 5).encode(values, 0, 64, exponent, 0, a, 0);
+        ValueCodec.create(Codec.FIXED32, 64, 5).encode(values, 0, 64, exponent, 0, b, 0);
         assertEquals(0, a.compareTo(b));
     }
 }

@@ -19,13 +19,17 @@ class ControlFlyweightTest
     {
         control.wrap(buffer, 8, ControlFlyweight.JOIN_LENGTH);
         control.writeHeader(FrameDescriptor.TYPE_JOIN, FrameDescriptor.CODEC_FP32).round(-99);
-        control.worldSize(1024).window(32768).elementsPerPacket(16368).mode(0);
+        control.worldSize(1024).window(32768).elementsPerPacket(16368).mode(1).modeFlags(1).quorum(1000)
+            .deadlineUs(0xFFFF_FFFFL);
         assertEquals(1024, control.worldSize());
         assertEquals(32768, control.window());
         assertEquals(16368, control.elementsPerPacket());
-        assertEquals(0, control.mode());
+        assertEquals(1, control.mode());
+        assertEquals(ControlFlyweight.MODE_FLAG_ADAPTIVE_DEADLINE, control.modeFlags());
+        assertEquals(1000, control.quorum());
+        assertEquals(0xFFFF_FFFFL, control.deadlineUs());
         assertEquals(-99, control.round());
-        assertEquals(FrameDescriptor.HEADER_LENGTH + 8, ControlFlyweight.JOIN_LENGTH);
+        assertEquals(FrameDescriptor.HEADER_LENGTH + 16, ControlFlyweight.JOIN_LENGTH);
     }
 
     @Test

@@ -54,8 +54,8 @@ public final class ReferenceSums
                     reference += input[i];
                     magnitude += Math.abs(input[i]);
                 }
-                double bound = codec == Codec.FIXED32 ?
-                    FixedPoint.sumErrorBound(n, maxExponent) :
+                double bound = codec.isScaled() ?
+                    FixedPoint.sumErrorBound(codec, n, maxExponent) :
                     n * magnitude * Math.scalb(1.0d, -23);
                 if (op == ReduceOp.AVG)
                 {

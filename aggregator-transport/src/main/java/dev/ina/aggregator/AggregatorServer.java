@@ -42,7 +42,7 @@ public final class AggregatorServer implements AutoCloseable
 {
     private static final int RECEIVE_BATCH = 16;
     private static final int MAX_PEERS = 1 << 16;
-    private static final long TICK_NS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long TICK_NS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final AggregatorConfig config;
     private final EventLoops loops;

@@ -25,6 +25,7 @@ final class CallRequest implements Runnable
     int offset;
     int count;
     ReduceOp op;
+    float[] residual;
     Thread waiter;
     CompletableFuture<ReduceStats> future;
     ReduceStats stats;
@@ -43,6 +44,7 @@ final class CallRequest implements Runnable
         this.offset = offset;
         this.count = count;
         this.op = op;
+        this.residual = null;
         this.stats = null;
         this.failure = null;
         this.status = PENDING;
@@ -57,6 +59,7 @@ final class CallRequest implements Runnable
     void complete(final ReduceStats stats)
     {
         array = null;
+        residual = null;
         buffer = null;
         this.stats = stats;
         status = DONE;
@@ -66,6 +69,7 @@ final class CallRequest implements Runnable
     void fail(final CollectiveException failure)
     {
         array = null;
+        residual = null;
         buffer = null;
         this.failure = failure;
         status = FAILED;

@@ -73,7 +73,8 @@ public final class Collective implements AutoCloseable
         this.config = config;
         this.loops = new EventLoops(config.transport(), config.busyPoll(), "ina-worker-" + config.rank());
         final int maxFrame = FrameDescriptor.HEADER_LENGTH +
-            config.elementsPerPacket() * Math.max(config.codec().bytesUp(), config.codec().bytesDown());
+            config.elementsPerPacket() *
+            Math.max(config.codec().bytesUp(), config.codec().bytesDown(config.worldSize()));
         // One receive buffer holds a batch of datagrams (recvmmsg); keep it within the pooled allocator's chunk
         // size, or every read allocates, zeroes and frees a huge direct buffer.
         final int datagramLength = Math.max(maxFrame, 2048);
@@ -286,6 +287,57 @@ public final class Collective implements AutoCloseable
     }
 
     /**
+     * Registers a tensor: a named gradient of fixed size whose error feedback state (the quantisation residual)
+     * this collective keeps between steps. Call once per tensor at set-up, then
+     * {@link #allReduce(Tensor, float[], ReduceOp)} every step.
+     *
+     * @param name     name, for messages.
+     * @param elements elements of the tensor's gradient.
+     * @return the handle.
+     */
+    public Tensor register(final String name, final int elements)
+    {
+        if (elements < 0)
+        {
+            throw new IllegalArgumentException("tensor '" + name + "': elements must be >= 0, got " + elements);
+        }
+        return new Tensor(name, elements);
+    }
+
+    /**
+     * All-reduces a registered tensor's gradient in place, with error feedback: the residual of the previous step
+     * (what quantisation left out) is added before quantising, and the new residual is kept, so quantisation error
+     * does not accumulate over steps. Only scaled codecs quantise; with FP32 this is a plain all-reduce.
+     *
+     * @param tensor handle from {@link #register}.
+     * @param data   gradient, {@code tensor.elements()} long; overwritten with the reduction.
+     * @param op     SUM or AVG.
+     * @return statistics of the call, overwritten by the next call.
+     * @throws CollectiveException if the call fails.
+     */
+    public ReduceStats allReduce(final Tensor tensor, final float[] data, final ReduceOp op)
+    {
+        tensor.check(data.length);
+        return await(submitBlocking(data, null, 0, data.length, op, tensor.residual()));
+    }
+
+    /**
+     * Starts an all-reduce of a registered tensor's gradient in place, with error feedback (see
+     * {@link #allReduce(Tensor, float[], ReduceOp)}). Neither the array nor the tensor may be used by another call
+     * until the future completes.
+     *
+     * @param tensor handle from {@link #register}.
+     * @param data   gradient, {@code tensor.elements()} long; overwritten with the reduction.
+     * @param op     SUM or AVG.
+     * @return completes with the call's statistics, or exceptionally with a {@link CollectiveException}.
+     */
+    public CompletableFuture<ReduceStats> allReduceAsync(final Tensor tensor, final float[] data, final ReduceOp op)
+    {
+        tensor.check(data.length);
+        return submitAsync(data, null, 0, data.length, op, tensor.residual());
+    }
+
+    /**
      * Leaves the job (LEAVE to the aggregator), fails queued calls, closes the socket and stops the thread.
      */
     @Override
@@ -337,6 +389,17 @@ public final class Collective implements AutoCloseable
     private CallRequest submitBlocking(
         final float[] array, final FloatBuffer buffer, final int offset, final int count, final ReduceOp op)
     {
+        return submitBlocking(array, buffer, offset, count, op, null);
+    }
+
+    private CallRequest submitBlocking(
+        final float[] array,
+        final FloatBuffer buffer,
+        final int offset,
+        final int count,
+        final ReduceOp op,
+        final float[] residual)
+    {
         if (!blockingInUse.compareAndSet(false, true))
         {
             throw new IllegalStateException("another thread is in a blocking allReduce on this collective; " +
@@ -344,6 +407,7 @@ public final class Collective implements AutoCloseable
         }
         final CallRequest request = blockingRequest;
         request.set(array, buffer, offset, count, op);
+        request.residual = residual;
         request.waiter = Thread.currentThread();
         if (!submit(request))
         {
@@ -356,9 +420,21 @@ public final class Collective implements AutoCloseable
     private CompletableFuture<ReduceStats> submitAsync(
         final float[] array, final FloatBuffer buffer, final int offset, final int count, final ReduceOp op)
     {
+        return submitAsync(array, buffer, offset, count, op, null);
+    }
+
+    private CompletableFuture<ReduceStats> submitAsync(
+        final float[] array,
+        final FloatBuffer buffer,
+        final int offset,
+        final int count,
+        final ReduceOp op,
+        final float[] residual)
+    {
         checkRange(offset, count, array != null ? array.length : buffer.capacity());
         final CallRequest request = new CallRequest(this);
         request.set(array, buffer, offset, count, op);
+        request.residual = residual;
         request.future = new CompletableFuture<>();
         if (!submit(request))
         {
@@ -507,7 +583,8 @@ public final class Collective implements AutoCloseable
                 final long nowNs = System.nanoTime();
                 if (request.array != null)
                 {
-                    session.startCall(request.array, request.offset, request.count, request.op, nowNs);
+                    session.startCall(
+                        request.array, request.offset, request.count, request.op, request.residual, nowNs);
                 }
                 else
                 {

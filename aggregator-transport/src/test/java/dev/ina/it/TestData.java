@@ -88,8 +88,8 @@ public final class TestData
                     reference += v;
                     magnitude += Math.abs(v);
                 }
-                double bound = codec == Codec.FIXED32 ?
-                    FixedPoint.sumErrorBound(worldSize, maxExponent) :
+                double bound = codec.isScaled() ?
+                    FixedPoint.sumErrorBound(codec, worldSize, maxExponent) :
                     worldSize * magnitude * Math.ulp(1.0f);
                 if (average)
                 {

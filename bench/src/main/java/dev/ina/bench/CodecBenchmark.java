@@ -60,7 +60,7 @@ public class CodecBenchmark
         frame = new UnsafeBuffer(ByteBuffer.allocateDirect(elements * 4 + 64));
         valueCodec = ValueCodec.create(codec, elements, 4);
         accumulator = SumAccumulator.create(codec, 2, elements, 4);
-        valueCodec.encode(values, 0, elements, valueCodec.exponentOf(values, 0, elements), frame, 0);
+        valueCodec.encode(values, 0, elements, valueCodec.exponentOf(values, 0, elements), 0, frame, 0);
     }
 
     /**
@@ -82,7 +82,7 @@ public class CodecBenchmark
     @Benchmark
     public int encode()
     {
-        return valueCodec.encode(values, 0, elements, -1, frame, 0);
+        return valueCodec.encode(values, 0, elements, -1, 0, frame, 0);
     }
 
     /**
@@ -93,7 +93,7 @@ public class CodecBenchmark
     @Benchmark
     public float decode()
     {
-        valueCodec.decode(frame, 0, elements, -1, 1, values, 0);
+        valueCodec.decode(frame, 0, elements, -1, 1, 1, values, 0);
         return values[0];
     }
 

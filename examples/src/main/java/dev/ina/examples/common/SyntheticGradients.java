@@ -54,7 +54,7 @@ public final class SyntheticGradients
      * @param worldSize         ranks.
      * @param step              call number.
      * @param codec             codec used.
-     * @param elementsPerPacket chunk size (the FIXED32 bound is per chunk).
+     * @param elementsPerPacket chunk size (the fixed-point bounds are per chunk).
      * @return the index of the first element out of bounds, or -1 if all are within the codec's bound.
      */
     public static long firstMismatch(
@@ -81,8 +81,8 @@ public final class SyntheticGradients
                     reference += v;
                     magnitude += Math.abs(v);
                 }
-                final double bound = codec == Codec.FIXED32 ?
-                    FixedPoint.sumErrorBound(worldSize, maxExponent) + Math.ulp(result[i]) :
+                final double bound = codec.isScaled() ?
+                    FixedPoint.sumErrorBound(codec, worldSize, maxExponent) + Math.ulp(result[i]) :
                     worldSize * magnitude * Math.ulp(1.0f) + Math.ulp(result[i]);
                 if (!(Math.abs(result[i] - reference) <= bound))
                 {

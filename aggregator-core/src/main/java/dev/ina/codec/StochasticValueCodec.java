@@ -1,0 +1,204 @@
+package dev.ina.codec;
+
+import dev.ina.api.Codec;
+import dev.ina.protocol.FrameDescriptor;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * INT16 and INT8: block-scaled values with stochastic rounding.
+ * <p>
+ * A value {@code x} of a chunk with agreed exponent {@code E} is scaled to {@code v = x * 2^(B - E - 1)},
+ * {@code |v| < 2^B} with {@code B = bits - 1}, and rounded to {@code floor(v + u)} with {@code u} uniform in
+ * {@code [0, 1)}: up with probability equal to the fraction, so {@code E[q] = v} (unbiased) and
+ * {@code |q - v| < 1}. The result is saturated to {@code ±(2^B - 1)}, which binds only for values the agreed
+ * exponent does not cover (a rank that missed the agreement) and for {@code v} in {@code (2^B - 1, 2^B)}.
+ * <p>
+ * The rounding runs on integers so that the loop vectorises: {@code t = (int)(x * 2^(B - E - 1 + F))} holds
+ * {@code v} with {@code F = 30 - B} fraction bits (exact, as a float times a power of two below {@code 2^30}), and
+ * {@code q = (t + u) >> F} with {@code u} the top {@code F} bits of a counter-based hash (murmur3's finaliser) of
+ * the chunk's noise key and the element index. The same key gives the same noise, so a retransmission carries the
+ * same payload, and error feedback can compute the residual once.
+ * <p>
+ * Results are sums of {@code n} quantised values, widened by the aggregator to the narrowest type that holds
+ * {@code n * (2^B - 1)} ({@link Codec#bytesDown(int)}).
+ */
+final class StochasticValueCodec extends ValueCodec
+{
+    private static final int SUM_BITS = 30;
+    private static final int GOLDEN = 0x9E3779B9;
+
+    private final Codec codec;
+    private final int magnitudeBits;
+    private final int fractionBits;
+    private final int max;
+    private final int bytesUp;
+    private final int bytesDown;
+    private final int[] ints;
+    private final short[] shorts;
+    private final byte[] bytes;
+
+    StochasticValueCodec(final Codec codec, final int elementsPerPacket, final int worldSize)
+    {
+        super(elementsPerPacket, worldSize);
+        this.codec = codec;
+        this.magnitudeBits = FixedPoint.magnitudeBits(codec, worldSize);
+        this.fractionBits = SUM_BITS - magnitudeBits;
+        this.max = codec.maxQuantised();
+        this.bytesUp = codec.bytesUp();
+        this.bytesDown = codec.bytesDown(worldSize);
+        ints = new int[elementsPerPacket];
+        shorts = new short[elementsPerPacket];
+        bytes = new byte[elementsPerPacket];
+    }
+
+    public Codec codec()
+    {
+        return codec;
+    }
+
+    public int encode(
+        final float[] values,
+        final int index,
+        final int count,
+        final int exponent,
+        final int noiseKey,
+        final MutableDirectBuffer dst,
+        final int dstOffset)
+    {
+        quantise(values, index, count, exponent, noiseKey);
+        final int[] ints = this.ints;
+        if (bytesUp == Byte.BYTES)
+        {
+            final byte[] bytes = this.bytes;
+            for (int i = 0; i < count; i++)
+            {
+                bytes[i] = (byte)ints[i];
+            }
+            dst.putBytes(dstOffset, bytes, 0, count);
+        }
+        else
+        {
+            final short[] shorts = this.shorts;
+            for (int i = 0; i < count; i++)
+            {
+                shorts[i] = (short)ints[i];
+            }
+            BufferArrays.putShorts(shorts, 0, dst, dstOffset, count);
+        }
+        return count * bytesUp;
+    }
+
+    private void quantise(final float[] values, final int index, final int count, final int exponent, final int key)
+    {
+        final int[] ints = this.ints;
+        final int shift = magnitudeBits - exponent - 1 + fractionBits;
+        final int limit = 1 << SUM_BITS;
+        if (exponent == FrameDescriptor.EXPONENT_ZERO)
+        {
+            // Every rank's chunk is zero, so every value is (a rank that missed the agreement saturates).
+            for (int i = 0; i < count; i++)
+            {
+                ints[i] = values[index + i] == 0.0f ? 0 : (values[index + i] > 0.0f ? max : -max);
+            }
+            return;
+        }
+        if (shift <= Float.MAX_EXPONENT)
+        {
+            final float scale = Math.scalb(1.0f, shift);
+            for (int i = 0; i < count; i++)
+            {
+                // Clamp first: a value above the agreed exponent must not wrap when the noise is added.
+                final int t = Math.max(-limit, Math.min(limit, (int)(values[index + i] * scale)));
+                ints[i] = Math.max(-max, Math.min(max, (t + noise(key, i)) >> fractionBits));
+            }
+        }
+        else
+        {
+            // Exponents below -98: the scale is out of float range (subnormal gradients); rare, so not vectorised.
+            final double scale = Math.scalb(1.0d, shift);
+            for (int i = 0; i < count; i++)
+            {
+                final int t = (int)Math.max(-limit, Math.min(limit, values[index + i] * scale));
+                ints[i] = Math.max(-max, Math.min(max, (t + noise(key, i)) >> fractionBits));
+            }
+        }
+    }
+
+    private int noise(final int key, final int i)
+    {
+        int h = (key + i) * GOLDEN;
+        h ^= h >>> 16;
+        h *= 0x85EBCA6B;
+        h ^= h >>> 13;
+        h *= 0xC2B2AE35;
+        h ^= h >>> 16;
+        return h >>> (Integer.SIZE - fractionBits);
+    }
+
+    public void quantisationError(
+        final float[] values,
+        final int index,
+        final int count,
+        final int exponent,
+        final float[] residual,
+        final int residualIndex)
+    {
+        final int[] ints = this.ints;
+        final double unscale = FixedPoint.unscale(exponent, magnitudeBits);
+        for (int i = 0; i < count; i++)
+        {
+            residual[residualIndex + i] = (float)(values[index + i] - ints[i] * unscale);
+        }
+    }
+
+    public void decode(
+        final DirectBuffer src,
+        final int srcOffset,
+        final int count,
+        final int exponent,
+        final int numerator,
+        final int divisor,
+        final float[] dst,
+        final int dstIndex)
+    {
+        final int[] ints = this.ints;
+        switch (bytesDown)
+        {
+            case Byte.BYTES:
+                src.getBytes(srcOffset, bytes, 0, count);
+                for (int i = 0; i < count; i++)
+                {
+                    ints[i] = bytes[i];
+                }
+                break;
+            case Short.BYTES:
+                BufferArrays.getShorts(src, srcOffset, shorts, 0, count);
+                for (int i = 0; i < count; i++)
+                {
+                    ints[i] = shorts[i];
+                }
+                break;
+            default:
+                BufferArrays.getInts(src, srcOffset, ints, 0, count);
+        }
+        // An integer times a power of two is exact in double; one rounding to float: the same bits on every worker.
+        final double unscale = FixedPoint.unscale(exponent, magnitudeBits);
+        if (numerator == 1 && divisor == 1)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                dst[dstIndex + i] = (float)(ints[i] * unscale);
+            }
+        }
+        else
+        {
+            final double factor = unscale * numerator;
+            final double d = divisor;
+            for (int i = 0; i < count; i++)
+            {
+                dst[dstIndex + i] = (float)(ints[i] * factor / d);
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package dev.ina.codec;
+
+import dev.ina.api.Codec;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * Sums of INT16 or INT8 contributions, widened to int32 while summing and written back in the narrowest type that
+ * holds {@code n * (2^B - 1)} ({@link Codec#bytesDown(int)}). Contributions are saturated to {@code ±(2^B - 1)}
+ * (an int8 of -128 becomes -127), so no sum of {@code n} of them can leave the result type, whatever a rank sends.
+ */
+final class WideningSumAccumulator extends SumAccumulator
+{
+    private final int[] sums;
+    private final int[] scratch;
+    private final byte[] bytes;
+    private final short[] shorts;
+    private final int bytesUp;
+    private final int bytesDown;
+    private final int limit;
+
+    WideningSumAccumulator(final Codec codec, final int sets, final int elementsPerPacket, final int worldSize)
+    {
+        super(elementsPerPacket);
+        sums = new int[sets * elementsPerPacket];
+        scratch = new int[elementsPerPacket];
+        bytes = new byte[elementsPerPacket];
+        shorts = new short[elementsPerPacket];
+        bytesUp = codec.bytesUp();
+        bytesDown = codec.bytesDown(worldSize);
+        limit = codec.maxQuantised();
+    }
+
+    public void store(final DirectBuffer src, final int srcOffset, final int count, final int set)
+    {
+        final int[] sums = this.sums;
+        final int base = set * elementsPerPacket;
+        final int[] values = read(src, srcOffset, count);
+        final int limit = this.limit;
+        for (int i = 0; i < count; i++)
+        {
+            sums[base + i] = Math.max(-limit, Math.min(limit, values[i]));
+        }
+    }
+
+    public void add(final DirectBuffer src, final int srcOffset, final int count, final int set)
+    {
+        final int[] sums = this.sums;
+        final int base = set * elementsPerPacket;
+        final int[] values = read(src, srcOffset, count);
+        final int limit = this.limit;
+        for (int i = 0; i < count; i++)
+        {
+            sums[base + i] += Math.max(-limit, Math.min(limit, values[i]));
+        }
+    }
+
+    public void addShifted(final DirectBuffer src, final int srcOffset, final int count, final int set,
+        final int shift)
+    {
+        final int[] sums = this.sums;
+        final int base = set * elementsPerPacket;
+        final int[] values = read(src, srcOffset, count);
+        final int limit = this.limit;
+        final int s = Math.min(shift, Integer.SIZE - 1);
+        for (int i = 0; i < count; i++)
+        {
+            sums[base + i] += Math.max(-limit, Math.min(limit, values[i])) >> s;
+        }
+    }
+
+    public void rescale(final int set, final int count, final int shift)
+    {
+        shiftRight(sums, set * elementsPerPacket, count, shift);
+    }
+
+    private int[] read(final DirectBuffer src, final int srcOffset, final int count)
+    {
+        final int[] scratch = this.scratch;
+        if (bytesUp == Byte.BYTES)
+        {
+            final byte[] bytes = this.bytes;
+            src.getBytes(srcOffset, bytes, 0, count);
+            for (int i = 0; i < count; i++)
+            {
+                scratch[i] = bytes[i];
+            }
+        }
+        else
+        {
+            final short[] shorts = this.shorts;
+            BufferArrays.getShorts(src, srcOffset, shorts, 0, count);
+            for (int i = 0; i < count; i++)
+            {
+                scratch[i] = shorts[i];
+            }
+        }
+        return scratch;
+    }
+
+    public int encode(final int set, final int count, final MutableDirectBuffer dst, final int dstOffset)
+    {
+        final int[] sums = this.sums;
+        final int base = set * elementsPerPacket;
+        switch (bytesDown)
+        {
+            case Byte.BYTES:
+                final byte[] bytes = this.bytes;
+                for (int i = 0; i < count; i++)
+                {
+                    bytes[i] = (byte)sums[base + i];
+                }
+                dst.putBytes(dstOffset, bytes, 0, count);
+                break;
+            case Short.BYTES:
+                final short[] shorts = this.shorts;
+                for (int i = 0; i < count; i++)
+                {
+                    shorts[i] = (short)sums[base + i];
+                }
+                BufferArrays.putShorts(shorts, 0, dst, dstOffset, count);
+                break;
+            default:
+                BufferArrays.putInts(sums, base, dst, dstOffset, count);
+        }
+        return count * bytesDown;
+    }
+}
