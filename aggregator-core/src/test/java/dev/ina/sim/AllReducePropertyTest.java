@@ -34,7 +34,7 @@ class AllReducePropertyTest
     static Stream<Arguments> worldSizesAndCodecs()
     {
         return IntStream.rangeClosed(1, 16).boxed()
-            .flatMap(n -> Stream.of(Arguments.of(n, Codec.FP32), Arguments.of(n, Codec.FIXED32)));
+            .flatMap(n -> Stream.of(Codec.values()).map(codec -> Arguments.of(n, codec)));
     }
 
     @ParameterizedTest(name = "worldSize={0} {1}")

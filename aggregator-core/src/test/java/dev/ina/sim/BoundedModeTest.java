@@ -1,0 +1,157 @@
+package dev.ina.sim;
+
+import dev.ina.api.Codec;
+import dev.ina.api.Mode;
+import dev.ina.api.ReduceOp;
+import dev.ina.api.ReduceStats;
+import dev.ina.protocol.FrameDescriptor;
+import dev.ina.status.CounterDescriptor;
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * BOUNDED mode through the whole protocol on the simulated network: chunks finish at the deadline with the quorum,
+ * results are rescaled by their contributor count, a silent rank stops being waited for, a straggler catches up on
+ * kept results, and a worker that gets no result fills the chunk from its own values.
+ */
+class BoundedModeTest
+{
+    private static final int WORLD_SIZE = 4;
+    private static final int WINDOW = 4;
+    private static final int EPP = 16;
+    private static final int ELEMENTS = 100;
+    private static final long DEADLINE_NS = TimeUnit.MILLISECONDS.toNanos(5);
+    private static final int MAX_STEPS = 2_000_000;
+
+    private static SimulatedNetwork network(final Codec codec)
+    {
+        final SimulatedNetwork net = SimulatedNetwork.builder(WORLD_SIZE)
+            .workerConfigs(r -> SimulatedNetwork.workerConfig(r, WORLD_SIZE, codec, WINDOW, EPP)
+                .mode(Mode.BOUNDED).deadlineNs(DEADLINE_NS).quorum(2).build())
+            .seed(3).build();
+        net.joinAll(MAX_STEPS);
+        return net;
+    }
+
+    private static float[] input(final int rank, final int call)
+    {
+        final float[] data = new float[ELEMENTS];
+        for (int i = 0; i < ELEMENTS; i++)
+        {
+            data[i] = (i % 7) - 3 + rank * 10 + call;
+        }
+        return data;
+    }
+
+    @Test
+    void shouldFinishAtTheDeadlineAndThenStopWaitingWhenARankIsSilent()
+    {
+        final SimulatedNetwork net = network(Codec.FP32);
+        final int live = WORLD_SIZE - 1;
+        long lastCallNs = 0;
+        for (int call = 0; call < 12; call++)
+        {
+            final float[][] data = new float[live][];
+            for (int r = 0; r < live; r++)
+            {
+                data[r] = input(r, call);
+                net.startCall(r, data[r], ReduceOp.SUM);
+            }
+            final long startNs = net.nowNs();
+            net.runUntil(net::noneInCall, MAX_STEPS);
+            net.assertNoneFailed();
+            lastCallNs = net.nowNs() - startNs;
+            for (int r = 0; r < live; r++)
+            {
+                assertArrayEquals(data[0], data[r], "rank " + r + " call " + call);
+                final ReduceStats stats = net.worker(r).stats();
+                assertEquals(ELEMENTS, stats.elementsPartial(), stats.toString());
+                assertEquals(0, stats.elementsExact());
+                assertEquals(live, stats.minContributors());
+            }
+            for (int i = 0; i < ELEMENTS; i++)
+            {
+                float sum = 0;
+                for (int r = 0; r < live; r++)
+                {
+                    sum += input(r, call)[i];
+                }
+                // A partial SUM is extrapolated to the world size: sum * n / contributors.
+                assertEquals((float)(sum * ((double)WORLD_SIZE / live)), data[0][i], "element " + i);
+            }
+        }
+        assertTrue(net.aggregatorCounters().get(CounterDescriptor.PARTIAL_COMPLETIONS) > 0);
+        // Once the silent rank counts as absent (100 ms), chunks no longer wait for the deadline.
+        assertTrue(lastCallNs < DEADLINE_NS, "last call took " + lastCallNs + " ns");
+    }
+
+    @Test
+    void shouldDropAStragglersContributionsAndGiveItTheKeptResults()
+    {
+        final SimulatedNetwork net = network(Codec.FIXED32);
+        final float[][] data = new float[WORLD_SIZE][];
+        for (int r = 0; r < WORLD_SIZE - 1; r++)
+        {
+            data[r] = input(r, 0);
+            net.startCall(r, data[r], ReduceOp.AVG);
+        }
+        net.runUntil(net::noneInCall, MAX_STEPS);
+        final int straggler = WORLD_SIZE - 1;
+        data[straggler] = input(straggler, 0);
+        net.startCall(straggler, data[straggler], ReduceOp.AVG);
+        net.runUntil(net::noneInCall, MAX_STEPS);
+        net.assertNoneFailed();
+        assertArrayEquals(data[0], data[straggler]);
+        assertEquals(ELEMENTS, net.worker(straggler).stats().elementsPartial());
+        assertTrue(net.aggregatorCounters().get(CounterDescriptor.DROP_LATE) > 0);
+        for (int i = 0; i < ELEMENTS; i++)
+        {
+            final double avg = (input(0, 0)[i] + input(1, 0)[i] + input(2, 0)[i]) / 3.0;
+            assertEquals(avg, data[0][i], 1e-5, "element " + i);
+        }
+    }
+
+    @Test
+    void shouldFillFromItsOwnValuesWhenNoResultComes()
+    {
+        final SimulatedNetwork net = network(Codec.INT8);
+        final int victim = 1;
+        net.filter((from, to, buffer, offset, length, nowNs) -> to == SimulatedNetwork.peerOf(victim) &&
+            buffer.getByte(offset + FrameDescriptor.TYPE_OFFSET) == FrameDescriptor.TYPE_RESULT);
+        final float[][] data = new float[WORLD_SIZE][];
+        for (int r = 0; r < WORLD_SIZE; r++)
+        {
+            data[r] = input(r, 0);
+            net.startCall(r, data[r], ReduceOp.AVG);
+        }
+        final long startNs = net.nowNs();
+        net.runUntil(net::noneInCall, MAX_STEPS);
+        net.assertNoneFailed();
+        assertArrayEquals(input(victim, 0), data[victim], "AVG filled locally keeps the rank's own values");
+        assertEquals(ELEMENTS, net.worker(victim).stats().elementsFilledLocally());
+        assertTrue(net.worker(victim).stats().minContributors() <= 1);
+        assertTrue(net.workerCounters(victim).get(CounterDescriptor.CHUNKS_FILLED_LOCALLY) > 0);
+        assertArrayEquals(data[0], data[2]);
+        assertTrue(net.nowNs() - startNs < TimeUnit.SECONDS.toNanos(1), "bounded call took too long");
+
+        // The next call works again for everyone.
+        net.filter(FrameFilter.NONE);
+        for (int r = 0; r < WORLD_SIZE; r++)
+        {
+            data[r] = input(r, 1);
+            net.startCall(r, data[r], ReduceOp.AVG);
+        }
+        net.runUntil(net::noneInCall, MAX_STEPS);
+        net.assertNoneFailed();
+        for (int r = 1; r < WORLD_SIZE; r++)
+        {
+            assertArrayEquals(data[0], data[r], "rank " + r);
+        }
+        assertEquals(ELEMENTS, net.worker(victim).stats().elementsExact() + net.worker(victim).stats().elementsPartial());
+    }
+}
