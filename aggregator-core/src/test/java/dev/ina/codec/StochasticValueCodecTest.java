@@ -23,7 +23,8 @@ class StochasticValueCodecTest
 {
     private static final int EPP = 256;
 
-    private final UnsafeBuffer wire = new UnsafeBuffer(ByteBuffer.allocateDirect(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH));
+    private final UnsafeBuffer wire =
+        new UnsafeBuffer(ByteBuffer.allocateDirect(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH));
 
     @ParameterizedTest
     @EnumSource(value = Codec.class, names = {"INT16", "INT8"})

@@ -152,6 +152,7 @@ class BoundedModeTest
         {
             assertArrayEquals(data[0], data[r], "rank " + r);
         }
-        assertEquals(ELEMENTS, net.worker(victim).stats().elementsExact() + net.worker(victim).stats().elementsPartial());
+        final ReduceStats stats = net.worker(victim).stats();
+        assertEquals(ELEMENTS, stats.elementsExact() + stats.elementsPartial());
     }
 }
