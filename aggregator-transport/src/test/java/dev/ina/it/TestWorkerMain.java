@@ -2,6 +2,7 @@ package dev.ina.it;
 
 import dev.ina.api.CollectiveException;
 import dev.ina.api.Codec;
+import dev.ina.api.Mode;
 import dev.ina.api.ReduceOp;
 import dev.ina.api.ReduceStats;
 import dev.ina.client.Collective;
@@ -14,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Worker process for multi-process tests:
  * {@code <aggregatorHost:port> <job> <rank> <worldSize> <codec> <elements> <calls> <elementsPerPacket> <timeoutMs>
- * <resultFile>}. Fills its tensor with {@link TestData#value}, all-reduces (SUM) {@code calls} times and writes the
+ * <resultFile> [BOUNDED:<deadlineMs>:<quorum>]}. Fills its tensor with {@link TestData#value}, all-reduces (SUM) {@code calls} times and writes the
  * last result as raw little-endian floats to {@code resultFile}. Prints {@code JOINED}, {@code CALL n} after each
  * call, and {@code DONE} or {@code FAILED <reason>: <message>}; exits 0 on success, 2 on a
  * {@link CollectiveException}.
@@ -36,7 +37,7 @@ public final class TestWorkerMain
         final int rank = Integer.parseInt(args[2]);
         final int elements = Integer.parseInt(args[5]);
         final int calls = Integer.parseInt(args[6]);
-        final WorkerConfig config = WorkerConfig.builder()
+        WorkerConfig config = WorkerConfig.builder()
             .aggregator(args[0])
             .jobId(Integer.parseInt(args[1]))
             .rank(rank)
@@ -46,6 +47,13 @@ public final class TestWorkerMain
             .timeoutNs(TimeUnit.MILLISECONDS.toNanos(Long.parseLong(args[8])))
             .joinTimeoutNs(TimeUnit.MILLISECONDS.toNanos(Math.max(30_000, Long.parseLong(args[8]))))
             .build();
+        if (args.length > 10)
+        {
+            final String[] bounded = args[10].split(":");
+            config = config.toBuilder().mode(Mode.valueOf(bounded[0]))
+                .deadlineNs(TimeUnit.MILLISECONDS.toNanos(Long.parseLong(bounded[1])))
+                .quorum(Integer.parseInt(bounded[2])).build();
+        }
         final float[] data = new float[elements];
         try (Collective collective = Collective.join(config))
         {
