@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Worker process for multi-process tests:
  * {@code <aggregatorHost:port> <job> <rank> <worldSize> <codec> <elements> <calls> <elementsPerPacket> <timeoutMs>
- * <resultFile> [BOUNDED:<deadlineMs>:<quorum>]}. Fills its tensor with {@link TestData#value}, all-reduces (SUM) {@code calls} times and writes the
+ * <resultFile> [BOUNDED:<deadlineMs>:<quorum>]}. Fills its tensor with {@link TestData#value}, all-reduces (SUM)
+ * {@code calls} times and writes the
  * last result as raw little-endian floats to {@code resultFile}. Prints {@code JOINED}, {@code CALL n} after each
  * call, and {@code DONE} or {@code FAILED <reason>: <message>}; exits 0 on success, 2 on a
  * {@link CollectiveException}.
