@@ -138,7 +138,7 @@ def machine_lines(info):
     for key, label in (("java", "JDK"), ("torch", "PyTorch (Gloo)"), ("openmpi", "Open MPI"),
                        ("iperf3", "iperf3"), ("commit", "INA commit"), ("command", "command"),
                        ("start", "run started"), ("end", "run ended"), ("load_start", "load average at start"),
-                       ("load_end", "load average at end")):
+                       ("load_end", "load average at end"), ("failed", "failed steps")):
         if info.get(key):
             lines.append("| %s | %s |" % (label, info[key].replace("|", "\\|")))
     return lines
