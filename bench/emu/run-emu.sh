@@ -78,7 +78,8 @@ say "network up: ${workers} workers at ${EMU_RATE} (tbf burst ${EMU_BURST}, late
 rate_bps="$(awk -v r="${EMU_RATE,,}" 'BEGIN {
     n = r + 0; u = r; sub(/^[0-9.]+/, "", u)
     m = (u == "gbit") ? 1e9 : (u == "mbit") ? 1e6 : (u == "kbit") ? 1e3 : (u == "bit" || u == "") ? 1 : -1
-    if (m < 0) { exit 1 } printf "%.0f", n * m }')" || { echo "run-emu.sh: cannot read --rate ${EMU_RATE}" >&2; exit 2; }
+    if (m < 0) { exit 1 } printf "%.0f", n * m }')" ||
+    { echo "run-emu.sh: cannot read --rate ${EMU_RATE}" >&2; exit 2; }
 
 frag_check()
 {

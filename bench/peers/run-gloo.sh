@@ -19,7 +19,8 @@ while [[ $# -gt 0 ]]; do
         --label) label="$2"; shift 2 ;;
         --csv) csv="$2"; shift 2 ;;
         --timeout) timeout_s="$2"; shift 2 ;;
-        -h|--help) sed -n '2,5p' "$0"; echo "${PEER_USAGE_OPTIONS}"; echo "  --timeout S        kill the run after S seconds"; exit 0 ;;
+        -h|--help) sed -n '2,5p' "$0"; echo "${PEER_USAGE_OPTIONS}"
+                   echo "  --timeout S        kill the run after S seconds"; exit 0 ;;
         *) echo "run-gloo.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done

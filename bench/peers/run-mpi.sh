@@ -29,7 +29,8 @@ while [[ $# -gt 0 ]]; do
         --csv) csv="$2"; shift 2 ;;
         --timeout) timeout_s="$2"; shift 2 ;;
         --no-malloc-tuning) malloc_tuning=0; shift ;;
-        -h|--help) sed -n '2,12p' "$0"; echo "  --transport X      tcp, shm or both (default both)"; echo "${PEER_USAGE_OPTIONS}"
+        -h|--help) sed -n '2,12p' "$0"; echo "  --transport X      tcp, shm or both (default both)"
+                   echo "${PEER_USAGE_OPTIONS}"
                    echo "  --no-malloc-tuning glibc's default allocation (see above)"
                    echo "  --timeout S        kill each mpirun after S seconds"; exit 0 ;;
         *) echo "run-mpi.sh: unknown option $1" >&2; exit 2 ;;
