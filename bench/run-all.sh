@@ -9,7 +9,10 @@
 #
 # Usage: bench/run-all.sh [--quick] [--workers N] [--sizes LIST] [--codecs LIST] [--emu-sizes LIST] [--no-build]
 #                         [--no-install] [--skip ceiling,ina,peers,emu] [--ina-bench PATH] [--data DIR]
+#                         [--repeat K]
 #   --quick        a short run (a few minutes): 4KiB,1MiB,16MiB, few iterations, no epp-2235 emulated run
+#   --repeat K     loopback runs of INA and the peers, interleaved (INA, Gloo, MPI, INA, ...); RESULTS.md takes
+#                  each case's median p50 run (default 3, 1 with --quick): a shared machine's load comes and goes
 #   --sizes        default 4KiB,64KiB,1MiB,16MiB,64MiB (up to 256MiB)
 #   --codecs       INA codecs, default FP32,FIXED32 and INT8 when this INA has it
 #   --no-build     use the bench/target/benchmarks.jar already built
@@ -18,7 +21,7 @@ set -euo pipefail
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "${bench}/.." && pwd)"
 quick=0 workers=4 sizes="" codecs="" emu_sizes="" build=1 install=1 skip="" ina="${bench}/bin/ina-bench"
-data="${bench}/results/data"
+data="${bench}/results/data" repeat=""
 args_seen="$*"
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -32,7 +35,8 @@ while [[ $# -gt 0 ]]; do
         --skip) skip="$2"; shift 2 ;;
         --ina-bench) ina="$2"; shift 2 ;;
         --data) data="$2"; shift 2 ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        --repeat) repeat="$2"; shift 2 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "run-all.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -42,12 +46,14 @@ if [[ $quick -eq 1 ]]; then
     peer_iter=(--iterations 10 --min-iterations 3 --warmup 3 --max-seconds 5)
     emu_iter=(--iterations 5 --warmup 2)
     emu_epp=auto ceiling_seconds=2
+    : "${repeat:=1}"
 else
     : "${sizes:=4KiB,64KiB,1MiB,16MiB,64MiB}" "${emu_sizes:=4KiB,64KiB,1MiB,16MiB,64MiB}"
     ina_iter=()
     peer_iter=(--iterations 50 --min-iterations 5 --warmup 10 --max-seconds 15)
     emu_iter=(--iterations 10 --warmup 3 --max-seconds 20)
     emu_epp=auto,2235 ceiling_seconds=5
+    : "${repeat:=3}"
 fi
 skipped() { [[ ",${skip}," == *",$1,"* ]]; }
 say() { echo "[run-all $(date +%H:%M:%S)] $*" >&2; }
@@ -86,19 +92,23 @@ if ! skipped ceiling; then
     timeout 300 "${bench}/peers/ceiling.sh" --seconds "$ceiling_seconds" --csv "${data}/ceiling.csv" \
         > /dev/null || failed+=(ceiling)
 fi
-if ! skipped ina; then
-    say "2/4 INA on loopback: ${workers} workers, ${sizes}, ${codecs}"
-    timeout --kill-after=30 2400 "$ina" run --workers "$workers" --processes --sizes "$sizes" --codecs "$codecs" \
-        --modes EXACT --epp auto --window 8 ${ina_iter[@]+"${ina_iter[@]}"} --max-seconds 2000 \
-        --label loopback --csv "${data}/loopback-ina.csv" > /dev/null || failed+=(ina)
-fi
-if ! skipped peers; then
-    say "3/4 peers on loopback: Gloo, Open MPI (tcp, shm)"
-    "${bench}/peers/run-gloo.sh" --workers "$workers" --sizes "$sizes" "${peer_iter[@]}" \
-        --csv "${data}/loopback-gloo.csv" || failed+=(gloo)
-    "${bench}/peers/run-mpi.sh" --workers "$workers" --sizes "$sizes" "${peer_iter[@]}" \
-        --csv "${data}/loopback-mpi.csv" || failed+=(mpi)
-fi
+for ((rep = 1; rep <= repeat; rep++)); do
+    if ! skipped ina; then
+        say "2/4 INA on loopback (run ${rep}/${repeat}): ${workers} workers, ${sizes}, ${codecs}"
+        echo "load_ina_r${rep}=$(cut -d' ' -f1-3 /proc/loadavg)" >> "${data}/run-info.txt"
+        timeout --kill-after=30 2400 "$ina" run --workers "$workers" --processes --sizes "$sizes" \
+            --codecs "$codecs" --modes EXACT --epp auto --window 8 ${ina_iter[@]+"${ina_iter[@]}"} --max-seconds 2000 \
+            --label loopback --csv "${data}/loopback-ina.r${rep}.csv" > /dev/null || failed+=("ina#${rep}")
+    fi
+    if ! skipped peers; then
+        say "3/4 peers on loopback (run ${rep}/${repeat}): Gloo, Open MPI (tcp, shm)"
+        echo "load_peers_r${rep}=$(cut -d' ' -f1-3 /proc/loadavg)" >> "${data}/run-info.txt"
+        "${bench}/peers/run-gloo.sh" --workers "$workers" --sizes "$sizes" "${peer_iter[@]}" \
+            --csv "${data}/loopback-gloo.r${rep}.csv" || failed+=("gloo#${rep}")
+        "${bench}/peers/run-mpi.sh" --workers "$workers" --sizes "$sizes" "${peer_iter[@]}" \
+            --csv "${data}/loopback-mpi.r${rep}.csv" || failed+=("mpi#${rep}")
+    fi
+done
 if ! skipped emu; then
     if [[ $(id -u) -eq 0 ]] && ip netns list > /dev/null 2>&1; then
         say "4/4 emulated 1 Gbit/s network: ${workers} workers, ${emu_sizes}"

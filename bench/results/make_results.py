@@ -7,7 +7,8 @@ Reads every *.csv in the data directory (default bench/results/data, as bench/ru
   * rows with the header tool,datagram_bytes,gbit_per_s,loss_pct,latency_us: the UDP ceiling (ceiling.csv) and the
     fragmentation check of the emulated network (emu-frag.csv);
   * run-info.txt (key=value lines, optional): when and how the run was made, load averages.
-When the same case appears twice, the file that sorts last wins.
+When the same case appears in several files (bench/run-all.sh --repeat K writes *.r1.csv .. *.rK.csv), the run with
+the median p50 stands for it (the lower middle one for an even count), and the spread max/min p50 is shown.
 
 Usage: /usr/bin/python3 bench/results/make_results.py [--data DIR] [--out bench/RESULTS.md] [--charts DIR]
 Needs python3-matplotlib for the charts (without it the Markdown is still written, without pictures).
@@ -77,7 +78,7 @@ def fmt(value, pattern="%.3f", missing="n/a"):
 
 def read_data(data_dir):
     """Returns (cases, tools, frag, info): case rows (dicts with numbers), ceiling rows, frag rows, run info."""
-    cases = {}
+    groups = {}
     tools = []
     frag = []
     for path in sorted(glob.glob(os.path.join(data_dir, "*.csv"))):
@@ -96,7 +97,7 @@ def read_data(data_dir):
                 case["file"] = os.path.basename(path)
                 if case["system"] != "ina":
                     case["elements_per_packet"] = 0
-                cases[tuple(case[f] for f in KEY_FIELDS)] = case
+                groups.setdefault(tuple(case[f] for f in KEY_FIELDS), []).append(case)
         elif "tool" in rows[0]:
             target = frag if os.path.basename(path).startswith("emu-frag") else tools
             target.extend(rows)
@@ -108,7 +109,14 @@ def read_data(data_dir):
                 if "=" in line:
                     key, value = line.rstrip("\n").split("=", 1)
                     info[key.strip()] = value.strip()
-    return list(cases.values()), tools, frag, info
+    cases = []
+    for runs in groups.values():
+        timed = sorted((c for c in runs if c["p50_ms"]), key=lambda c: c["p50_ms"])
+        chosen = dict(timed[(len(timed) - 1) // 2] if timed else runs[-1])
+        chosen["runs"] = len(runs)
+        chosen["spread"] = timed[-1]["p50_ms"] / timed[0]["p50_ms"] if len(timed) > 1 else None
+        cases.append(chosen)
+    return cases, tools, frag, info
 
 
 def machine_lines(info):
@@ -141,6 +149,10 @@ def machine_lines(info):
                        ("load_end", "load average at end"), ("failed", "failed steps")):
         if info.get(key):
             lines.append("| %s | %s |" % (label, info[key].replace("|", "\\|")))
+    steps = ["%s: %s" % (key[5:], value.split()[0]) for key, value in info.items()
+             if key.startswith("load_") and key not in ("load_start", "load_end") and value]
+    if steps:
+        lines.append("| 1-minute load average before each step | %s |" % ", ".join(steps))
     return lines
 
 
@@ -196,7 +208,8 @@ def loopback_section(cases):
         out += ["### N = %d workers" % workers, "",
                 "p50 time of one all-reduce on rank 0 in ms (algbw GB/s = bytes / p50, GB = 1e9 bytes). INA runs "
                 "the aggregator and every worker as a process of its own (`ina-bench run --processes`); Gloo "
-                "and MPI run N processes. float32 SUM, a barrier before every timed call.", "",
+                "and MPI run N processes (MPI ranks with `MALLOC_MMAP_MAX_=0`, see bench/peers/README.md). "
+                "float32 SUM, a barrier before every timed call.", "",
                 "| size | " + " | ".join(names) + " |", "|---:|" + "---:|" * len(names)]
         for size in sizes:
             cells = []
@@ -221,6 +234,18 @@ def loopback_section(cases):
                             cells.append("%.2f×" % (peer["p50_ms"] / ina["p50_ms"]))
                         else:
                             cells.append("n/a")
+                out.append("| %s | %s |" % (fmt_size(size), " | ".join(cells)))
+            out.append("")
+        runs = max((c["runs"] for c in loop if c["workers"] == workers), default=1)
+        if runs > 1:
+            out += ["Each figure is the median of %d interleaved runs (INA, Gloo, MPI, INA, ...). Run-to-run spread, "
+                    "slowest p50 / fastest p50:" % runs, "",
+                    "| size | " + " | ".join(names) + " |", "|---:|" + "---:|" * len(names)]
+            for size in sizes:
+                cells = []
+                for system, codec in systems:
+                    c = find(loop, system, codec, size, workers)
+                    cells.append("n/a" if c is None or c["spread"] is None else "%.2f" % c["spread"])
                 out.append("| %s | %s |" % (fmt_size(size), " | ".join(cells)))
             out.append("")
         out += ["CPU seconds per call, all workers summed (INA: every thread of each worker JVM; Gloo, MPI: the "
