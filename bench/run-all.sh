@@ -36,7 +36,7 @@ while [[ $# -gt 0 ]]; do
         --ina-bench) ina="$2"; shift 2 ;;
         --data) data="$2"; shift 2 ;;
         --repeat) repeat="$2"; shift 2 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "run-all.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
