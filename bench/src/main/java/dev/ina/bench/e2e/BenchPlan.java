@@ -110,6 +110,16 @@ final class BenchPlan
     }
 
     /**
+     * Size of the calls that warm a group up: the largest size, at most 1 MiB.
+     *
+     * @return bytes.
+     */
+    long groupWarmupBytes()
+    {
+        return Math.min(1L << 20, (long)maxCount() * Float.BYTES);
+    }
+
+    /**
      * Largest tensor of the plan.
      *
      * @return elements.

@@ -49,6 +49,11 @@ final class CaseOptions
     @Option(names = "--warmup", defaultValue = "3", description = "Calls before measuring (default ${DEFAULT-VALUE}).")
     int warmup;
 
+    @Option(names = "--group-warmup-seconds", defaultValue = "1",
+        description = "Per codec and mode, before its first case: unreported calls of min(1 MiB, largest size) " +
+        "for this long, so that the JIT has compiled the paths; 0 for none (default ${DEFAULT-VALUE}).")
+    double groupWarmupSeconds;
+
     @Option(names = "--seconds-per-case", defaultValue = "10",
         description = "Adaptive mode: stop measuring a case after this long (default ${DEFAULT-VALUE}).")
     double secondsPerCase;
@@ -84,6 +89,7 @@ final class CaseOptions
         require(warmup >= 0, "--warmup must be >= 0, got " + warmup);
         require(secondsPerCase > 0 && caseLimitSeconds > 0 && maxSeconds > 0,
             "--seconds-per-case, --case-limit-seconds and --max-seconds must be positive");
+        require(groupWarmupSeconds >= 0, "--group-warmup-seconds must be >= 0, got " + groupWarmupSeconds);
         require(timeoutMs >= 100, "--timeout-ms must be at least 100, got " + timeoutMs);
         require("auto".equalsIgnoreCase(epp) || epp.matches("[0-9]{1,6}"),
             "--epp must be a positive number or auto, got " + epp);
@@ -135,6 +141,7 @@ final class CaseOptions
             args.add("--iterations=" + iterations);
         }
         args.add("--warmup=" + warmup);
+        args.add("--group-warmup-seconds=" + format(groupWarmupSeconds));
         args.add("--seconds-per-case=" + format(secondsPerCase));
         args.add("--case-limit-seconds=" + format(caseLimitSeconds));
         args.add("--max-seconds=" + format(maxSeconds));

@@ -52,6 +52,8 @@ final class Progress
         for (int c = caseNumber - 1; c < plan.caseCount(); c++)
         {
             etaNs += estimateNs(plan.sizes().get(c % sizes));
+            // Groups not started yet begin with their warm-up.
+            etaNs += c > caseNumber - 1 && c % sizes == 0 ? options.groupWarmupSeconds * 1e9 : 0;
         }
         out.printf(Locale.ROOT, "[ina-bench] case %d/%d: %s %s %s, %d elements/packet, window %d, %d workers | " +
             "elapsed %s, ETA %s%n", caseNumber, plan.caseCount(), group.codec(), group.mode(),

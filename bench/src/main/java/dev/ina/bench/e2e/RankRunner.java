@@ -132,18 +132,17 @@ final class RankRunner
                     .elementsPerPacket(group.elementsPerPacket())).build();
                 try (Collective collective = Collective.join(config))
                 {
+                    if (options.groupWarmupSeconds > 0 &&
+                        !runCase(control, collective, group, plan.groupWarmupBytes(), 0, pattern, data))
+                    {
+                        return stopped(caseNumber);
+                    }
                     for (final long bytes : plan.sizes())
                     {
                         caseNumber++;
                         if (!runCase(control, collective, group, bytes, caseNumber, pattern, data))
                         {
-                            if (progress != null)
-                            {
-                                progress.message(String.format(Locale.ROOT, "STOPPED: --max-seconds %s reached " +
-                                    "after %s; %d of %d cases measured", options.maxSeconds,
-                                    Progress.duration(System.nanoTime() - startNs), caseNumber - 1, plan.caseCount()));
-                            }
-                            return STOPPED;
+                            return stopped(caseNumber - 1);
                         }
                     }
                 }
@@ -152,6 +151,23 @@ final class RankRunner
         }
     }
 
+    private int stopped(final int casesDone)
+    {
+        if (progress != null)
+        {
+            progress.message(String.format(Locale.ROOT, "STOPPED: --max-seconds %s reached after %s; %d of %d " +
+                "cases done", options.maxSeconds, Progress.duration(System.nanoTime() - startNs), casesDone,
+                plan.caseCount()));
+        }
+        return STOPPED;
+    }
+
+    /**
+     * Runs one case, or with {@code caseNumber} 0 the group's JIT warm-up (calls for
+     * {@code --group-warmup-seconds}, nothing reported).
+     *
+     * @return false when rank 0 stopped the run.
+     */
     private boolean runCase(
         final Collective control,
         final Collective collective,
@@ -166,9 +182,14 @@ final class RankRunner
         final CaseState state = new CaseState();
         final String where = "rank " + rank + ", " + group.codec() + " " + group.mode() + " " +
             ByteSizes.format(bytes);
-        if (progress != null)
+        if (progress != null && caseNumber > 0)
         {
             progress.caseStarted(caseNumber, group, bytes);
+        }
+        else if (progress != null)
+        {
+            progress.message(String.format(Locale.ROOT, "warming up %s %s: %s s of %s calls",
+                group.codec(), group.mode(), options.groupWarmupSeconds, ByteSizes.format(bytes)));
         }
         float decision;
         while (true)
@@ -177,7 +198,7 @@ final class RankRunner
             long cpu0 = callerCpuNs();
             ReferenceData.fill(data, count, pattern, rank);
             state.outsideCallsNs += state.measuring ? callerCpuNs() - cpu0 : 0;
-            flag[0] = rank == 0 ? decide(state) : 0;
+            flag[0] = rank != 0 ? 0 : caseNumber > 0 ? decide(state) : decideGroupWarmup(state);
             control.allReduce(flag, ReduceOp.SUM);
             decision = flag[0];
             if (decision == DONE || decision == STOP)
@@ -214,8 +235,21 @@ final class RankRunner
                 state.warmups++;
             }
         }
-        report(control, group, bytes, caseNumber, histogram, state);
+        if (caseNumber > 0)
+        {
+            report(control, group, bytes, caseNumber, histogram, state);
+        }
         return decision != STOP;
+    }
+
+    private float decideGroupWarmup(final CaseState state)
+    {
+        final long nowNs = System.nanoTime();
+        if (nowNs - startNs > options.maxSeconds * 1e9)
+        {
+            return STOP;
+        }
+        return nowNs - state.startNs < options.groupWarmupSeconds * 1e9 ? WARMUP : DONE;
     }
 
     private float decide(final CaseState state)

@@ -119,11 +119,11 @@ final class RunCommand implements Callable<Integer>
                     {
                         codes[rank] = runner.run();
                     }
-                    catch (final CollectiveException | IllegalStateException | java.io.UncheckedIOException ex)
+                    catch (final RuntimeException | Error ex)
                     {
                         codes[rank] = 1;
                         // The first failure is the cause; the others follow from closing the aggregator.
-                        if (failure.compareAndSet(null, "rank " + rank + ": " + ex.getMessage()))
+                        if (failure.compareAndSet(null, "rank " + rank + ": " + describe(ex)))
                         {
                             server.close();
                         }
@@ -138,6 +138,13 @@ final class RunCommand implements Callable<Integer>
         {
             server.close();
         }
+    }
+
+    private static String describe(final Throwable ex)
+    {
+        return ex instanceof CollectiveException ?
+            "collective failed (" + ((CollectiveException)ex).reason() + "): " + ex.getMessage() :
+            ex instanceof IllegalStateException ? ex.getMessage() : ex.toString();
     }
 
     private int awaitRanks(
@@ -200,7 +207,7 @@ final class RunCommand implements Callable<Integer>
                 }
                 children.add(ChildProcess.start("rank " + r, args, verbose, err));
             }
-            final int code = awaitWorkers(children.subList(1, children.size()));
+            final int code = awaitWorkers(aggregator, children.subList(1, children.size()));
             aggregator.closeStdin();
             final String exit = aggregator.awaitLine("{", TimeUnit.SECONDS.toMillis(10));
             err.println("[ina-bench] aggregator at exit: " + exit);
@@ -225,7 +232,8 @@ final class RunCommand implements Callable<Integer>
         }
     }
 
-    private int awaitWorkers(final List<ChildProcess> workerProcesses) throws InterruptedException
+    private int awaitWorkers(final ChildProcess aggregator, final List<ChildProcess> workerProcesses)
+        throws InterruptedException
     {
         final long deadlineNs = System.nanoTime() + (long)(options.maxSeconds * 1e9) +
             TimeUnit.MILLISECONDS.toNanos(GRACE_MS);
@@ -252,6 +260,10 @@ final class RunCommand implements Callable<Integer>
             if (!running)
             {
                 return code;
+            }
+            if (!aggregator.isAlive())
+            {
+                throw new IllegalStateException("the aggregator exited with code " + aggregator.exitValue());
             }
             if (System.nanoTime() > deadlineNs)
             {
