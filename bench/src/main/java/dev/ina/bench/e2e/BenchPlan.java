@@ -120,6 +120,21 @@ final class BenchPlan
     }
 
     /**
+     * Smallest tensor of the plan.
+     *
+     * @return bytes.
+     */
+    long minBytes()
+    {
+        long min = Long.MAX_VALUE;
+        for (final long bytes : sizes)
+        {
+            min = Math.min(min, bytes);
+        }
+        return min;
+    }
+
+    /**
      * Largest tensor of the plan.
      *
      * @return elements.

@@ -49,9 +49,10 @@ final class CaseOptions
     @Option(names = "--warmup", defaultValue = "3", description = "Calls before measuring (default ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--group-warmup-seconds", defaultValue = "1",
-        description = "Per codec and mode, before its first case: unreported calls of min(1 MiB, largest size) " +
-        "for this long, so that the JIT has compiled the paths; 0 for none (default ${DEFAULT-VALUE}).")
+    @Option(names = "--group-warmup-seconds", defaultValue = "3",
+        description = "Per codec and mode, before its first case: unreported calls of the smallest size and of " +
+        "min(1 MiB, largest size) in turn for this long, so that the JIT has compiled the paths; 0 for none " +
+        "(default ${DEFAULT-VALUE}).")
     double groupWarmupSeconds;
 
     @Option(names = "--seconds-per-case", defaultValue = "10",

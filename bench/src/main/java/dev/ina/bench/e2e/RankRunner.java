@@ -163,8 +163,8 @@ final class RankRunner
     }
 
     /**
-     * Runs one case, or with {@code caseNumber} 0 the group's JIT warm-up (calls for
-     * {@code --group-warmup-seconds}, nothing reported).
+     * Runs one case, or with {@code caseNumber} 0 the group's JIT warm-up (calls of {@code bytes} and of the
+     * smallest size in turn for {@code --group-warmup-seconds}, nothing reported).
      *
      * @return false when rank 0 stopped the run.
      */
@@ -177,7 +177,7 @@ final class RankRunner
         final float[] pattern,
         final float[] data)
     {
-        final int count = (int)(bytes / Float.BYTES);
+        int count = (int)(bytes / Float.BYTES);
         final Histogram histogram = new Histogram(HIGHEST_TRACKABLE_NS, 3);
         final CaseState state = new CaseState();
         final String where = "rank " + rank + ", " + group.codec() + " " + group.mode() + " " +
@@ -188,12 +188,18 @@ final class RankRunner
         }
         else if (progress != null)
         {
-            progress.message(String.format(Locale.ROOT, "warming up %s %s: %s s of %s calls",
-                group.codec(), group.mode(), options.groupWarmupSeconds, ByteSizes.format(bytes)));
+            progress.message(String.format(Locale.ROOT, "warming up %s %s: %s s of %s and %s calls",
+                group.codec(), group.mode(), options.groupWarmupSeconds, ByteSizes.format(plan.minBytes()),
+                ByteSizes.format(bytes)));
         }
         float decision;
         while (true)
         {
+            if (caseNumber == 0)
+            {
+                // Group warm-up: alternate the smallest size and the warm-up size, to compile both paths.
+                count = (int)((state.warmups % 2 == 0 ? bytes : plan.minBytes()) / Float.BYTES);
+            }
             // Fill before the barrier, so that ranks start the call together.
             long cpu0 = callerCpuNs();
             ReferenceData.fill(data, count, pattern, rank);
