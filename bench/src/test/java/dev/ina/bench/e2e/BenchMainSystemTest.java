@@ -26,7 +26,8 @@ class BenchMainSystemTest
         final Path json = dir.resolve("report.json");
         final Path markdown = dir.resolve("report.md");
         assertEquals(0, BenchMain.execute("run", "--workers", "2", "--sizes", "4KiB,256KiB", "--iterations", "3",
-            "--warmup", "1", "--group-warmup-seconds", "0.2", "--csv", csv.toString(), "--json", json.toString(), "--markdown", markdown.toString()));
+            "--warmup", "1", "--group-warmup-seconds", "0.2", "--csv", csv.toString(), "--json", json.toString(),
+            "--markdown", markdown.toString()));
 
         final List<String> lines = Files.readAllLines(csv);
         assertEquals("system,transport,workers,codec,mode,bytes,elements_per_packet,window,iterations,p50_ms,p99_ms," +
