@@ -52,6 +52,7 @@ final class RankRunner
     private final long startNs;
     private final float[] flag = new float[1];
     private final float[] exchange = new float[3];
+    private int reported;
 
     /** Per-case counters of this rank. */
     private static final class CaseState
@@ -135,14 +136,14 @@ final class RankRunner
                     if (options.groupWarmupSeconds > 0 &&
                         !runCase(control, collective, group, plan.groupWarmupBytes(), 0, pattern, data))
                     {
-                        return stopped(caseNumber);
+                        return stopped();
                     }
                     for (final long bytes : plan.sizes())
                     {
                         caseNumber++;
                         if (!runCase(control, collective, group, bytes, caseNumber, pattern, data))
                         {
-                            return stopped(caseNumber - 1);
+                            return stopped();
                         }
                     }
                 }
@@ -151,13 +152,13 @@ final class RankRunner
         }
     }
 
-    private int stopped(final int casesDone)
+    private int stopped()
     {
         if (progress != null)
         {
             progress.message(String.format(Locale.ROOT, "STOPPED: --max-seconds %s reached after %s; %d of %d " +
-                "cases done", options.maxSeconds, Progress.duration(System.nanoTime() - startNs), casesDone,
-                plan.caseCount()));
+                "cases reported (the last one may have fewer calls)", options.maxSeconds,
+                Progress.duration(System.nanoTime() - startNs), reported, plan.caseCount()));
         }
         return STOPPED;
     }
@@ -344,6 +345,7 @@ final class RankRunner
                 exchange[2] / (meanMs / 1e3), aggregatorCpuNs < 0 ? Double.NaN : aggregatorCpuNs / 1e9 / n,
                 exchange[0], exchange[1]);
             results.accept(result);
+            reported++;
         }
         progress.caseDone(result);
     }
