@@ -325,8 +325,9 @@ final class RankRunner
         if (cpuOut != null)
         {
             cpuOut.printf(Locale.ROOT, "{\"event\": \"case\", \"rank\": %d, \"case\": %d, \"codec\": \"%s\", " +
-                "\"mode\": \"%s\", \"bytes\": %d, \"iterations\": %d, \"cpu_s_per_call\": %.6f}%n", rank, caseNumber,
-                group.codec(), group.mode(), bytes, state.measured, cpuPerCallS);
+                "\"mode\": \"%s\", \"bytes\": %d, \"iterations\": %d, \"cpu_s_per_call\": %s}%n", rank, caseNumber,
+                group.codec(), group.mode(), bytes, state.measured,
+                Double.isNaN(cpuPerCallS) ? "null" : String.format(Locale.ROOT, "%.6f", cpuPerCallS));
             cpuOut.flush();
         }
         if (rank != 0)
