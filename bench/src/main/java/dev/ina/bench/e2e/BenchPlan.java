@@ -1,6 +1,8 @@
 package dev.ina.bench.e2e;
 
 import dev.ina.api.Codec;
+import dev.ina.api.Mode;
+import dev.ina.config.WorkerConfig;
 import dev.ina.protocol.FrameDescriptor;
 
 import java.util.ArrayList;
@@ -25,7 +27,7 @@ final class BenchPlan
      * @param mode              mode.
      * @param elementsPerPacket elements per datagram.
      */
-    record Group(int index, Codec codec, BenchMode mode, int elementsPerPacket)
+    record Group(int index, Codec codec, Mode mode, int elementsPerPacket)
     {
     }
 
@@ -48,7 +50,7 @@ final class BenchPlan
         final List<Group> groups = new ArrayList<>();
         for (final Codec codec : options.codecs)
         {
-            for (final BenchMode mode : options.modes)
+            for (final Mode mode : options.modes)
             {
                 groups.add(new Group(groups.size(), codec, mode, options.elementsPerPacket(codec, worldSize)));
             }
@@ -58,7 +60,7 @@ final class BenchPlan
 
     /**
      * Most elements per datagram for a codec: the payload of a 65507-byte UDP datagram after the 32-byte header,
-     * over the larger of the bytes per element up and down.
+     * over the larger of the bytes per element up and down (which for narrow codecs depends on the world size).
      *
      * @param codec     codec.
      * @param worldSize ranks (sums may widen with the world size).
@@ -66,7 +68,7 @@ final class BenchPlan
      */
     static int maxElementsPerPacket(final Codec codec, final int worldSize)
     {
-        return FrameDescriptor.MAX_PAYLOAD_LENGTH / Math.max(codec.bytesUp(), codec.bytesDown());
+        return WorkerConfig.maxElementsPerPacket(codec, worldSize, FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH);
     }
 
     /**

@@ -1,6 +1,8 @@
 package dev.ina.bench.e2e;
 
 import dev.ina.api.Codec;
+import dev.ina.api.Mode;
+import dev.ina.config.WorkerConfig;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
@@ -30,7 +32,15 @@ final class CaseOptions
 
     @Option(names = "--modes", split = ",", paramLabel = "MODE", defaultValue = "EXACT",
         description = "Modes, EXACT and/or BOUNDED (default ${DEFAULT-VALUE}).")
-    List<BenchMode> modes;
+    List<Mode> modes;
+
+    @Option(names = "--deadline-ms",
+        description = "BOUNDED: a chunk finishes this long after its first contribution if the quorum is in " +
+        "(default: the library's).")
+    Double deadlineMs;
+
+    @Option(names = "--quorum", description = "BOUNDED: fewest ranks a chunk may finish with (default: the library's).")
+    Integer quorum;
 
     @Option(names = "--epp", paramLabel = "N|auto", defaultValue = "auto",
         description = "Elements per datagram; auto = the most that fit a 65507-byte datagram for the codec and " +
@@ -109,6 +119,27 @@ final class CaseOptions
     }
 
     /**
+     * A group's worker configuration: codec, mode (with the BOUNDED settings), window and elements per packet.
+     *
+     * @param builder this rank's base configuration.
+     * @param group   the group.
+     * @return the builder.
+     */
+    WorkerConfig.Builder configure(final WorkerConfig.Builder builder, final BenchPlan.Group group)
+    {
+        builder.codec(group.codec()).mode(group.mode()).window(window).elementsPerPacket(group.elementsPerPacket());
+        if (deadlineMs != null)
+        {
+            builder.deadlineNs((long)(deadlineMs * 1e6));
+        }
+        if (quorum != null)
+        {
+            builder.quorum(quorum);
+        }
+        return builder;
+    }
+
+    /**
      * A call's timeout.
      *
      * @return nanoseconds.
@@ -137,6 +168,14 @@ final class CaseOptions
         args.add("--modes=" + String.join(",", modeArgs));
         args.add("--epp=" + epp);
         args.add("--window=" + window);
+        if (deadlineMs != null)
+        {
+            args.add("--deadline-ms=" + format(deadlineMs));
+        }
+        if (quorum != null)
+        {
+            args.add("--quorum=" + quorum);
+        }
         if (iterations != null)
         {
             args.add("--iterations=" + iterations);

@@ -1,6 +1,7 @@
 package dev.ina.bench.e2e;
 
 import dev.ina.api.Codec;
+import dev.ina.api.Mode;
 import dev.ina.api.ReduceOp;
 import dev.ina.api.ReduceStats;
 import dev.ina.client.Collective;
@@ -119,7 +120,7 @@ final class RankRunner
      */
     int run()
     {
-        final WorkerConfig controlConfig = base.toBuilder().codec(Codec.FP32).window(1)
+        final WorkerConfig controlConfig = base.toBuilder().codec(Codec.FP32).mode(Mode.EXACT).window(1)
             .elementsPerPacket(CONTROL_ELEMENTS_PER_PACKET).build();
         try (Collective control = Collective.join(controlConfig))
         {
@@ -128,9 +129,8 @@ final class RankRunner
             int caseNumber = 0;
             for (final BenchPlan.Group group : plan.groups())
             {
-                final WorkerConfig config = group.mode().apply(base.toBuilder()
-                    .jobId(base.jobId() + 1 + group.index()).codec(group.codec()).window(options.window)
-                    .elementsPerPacket(group.elementsPerPacket())).build();
+                final WorkerConfig config =
+                    options.configure(base.toBuilder().jobId(base.jobId() + 1 + group.index()), group).build();
                 try (Collective collective = Collective.join(config))
                 {
                     if (options.groupWarmupSeconds > 0 &&
@@ -292,7 +292,7 @@ final class RankRunner
         {
             ReferenceData.check(data, count, worldSize, group.codec(), where);
         }
-        else if (group.mode() == BenchMode.EXACT)
+        else if (group.mode() == Mode.EXACT)
         {
             throw new IllegalStateException("WRONG RESULT " + where + ": EXACT call returned a sum of only " +
                 stats.minContributors() + " of " + worldSize + " ranks");

@@ -1,6 +1,7 @@
 package dev.ina.bench.e2e;
 
 import dev.ina.api.Codec;
+import dev.ina.codec.FixedPoint;
 
 import java.util.Locale;
 
@@ -89,8 +90,9 @@ final class ReferenceData
     }
 
     /**
-     * Largest error a correct sum may have here: for scaled codecs a quantum of each rank (its scale leaves
-     * {@code ceil(log2 n)} bits of headroom), twice over; for float32 a few ulps (these sums are exact).
+     * Largest error a correct sum may have here: for scaled codecs twice the library's bound at the largest chunk
+     * exponent these inputs can have ({@link FixedPoint#sumErrorBound(Codec, int, int)}); for float32 a few ulps
+     * (these sums are exact). Plus the final rounding to float.
      *
      * @param codec     codec.
      * @param worldSize ranks.
@@ -98,14 +100,9 @@ final class ReferenceData
      */
     static double tolerance(final Codec codec, final int worldSize)
     {
-        final int headroomBits = 32 - Integer.numberOfLeadingZeros(Math.max(1, worldSize - 1));
-        // Inputs are at most worldSize in magnitude: the shared scale is at most 2^(headroomBits + 1).
-        final double scale = Math.scalb(1.0, headroomBits + 1);
-        if (!codec.isScaled())
-        {
-            return 4 * worldSize * scale * Math.ulp(1.0f) * worldSize;
-        }
-        final int magnitudeBits = 8 * codec.bytesUp() - 1 - headroomBits;
-        return 2.0 * worldSize * Math.scalb(scale, -magnitudeBits) + scale * worldSize * Math.ulp(1.0f);
+        // Inputs are at most worldSize in magnitude, and every chunk of 17 or more elements holds one that large.
+        final int exponent = Math.getExponent((float)worldSize);
+        final double rounding = 4.0 * worldSize * worldSize * Math.ulp(1.0f);
+        return codec.isScaled() ? 2 * FixedPoint.sumErrorBound(codec, worldSize, exponent) + rounding : rounding;
     }
 }

@@ -66,8 +66,8 @@ final class RunCommand implements Callable<Integer>
                 throw new IllegalArgumentException("--workers and --threads must be at least 1");
             }
             plan = BenchPlan.of(options, workers);
-            plan.groups().forEach(group -> group.mode().apply(WorkerConfig.builder().rank(0).worldSize(workers))
-                .codec(group.codec()).elementsPerPacket(group.elementsPerPacket()).window(options.window).build());
+            plan.groups().forEach(group ->
+                options.configure(WorkerConfig.builder().rank(0).worldSize(workers), group).build());
         }
         catch (final IllegalArgumentException ex)
         {

@@ -54,8 +54,7 @@ final class WorkerCommand implements Callable<Integer>
             plan = BenchPlan.of(options, world);
             base = WorkerConfig.builder().aggregator(aggregator).jobId(job).rank(rank).worldSize(world)
                 .timeoutNs(options.timeoutNs()).busyPoll(options.busyPoll).build();
-            plan.groups().forEach(group -> group.mode().apply(base.toBuilder()).codec(group.codec())
-                .elementsPerPacket(group.elementsPerPacket()).window(options.window).build());
+            plan.groups().forEach(group -> options.configure(base.toBuilder(), group).build());
         }
         catch (final IllegalArgumentException ex)
         {
