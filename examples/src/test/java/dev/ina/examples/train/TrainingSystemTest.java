@@ -1,0 +1,61 @@
+package dev.ina.examples.train;
+
+import dev.ina.aggregator.AggregatorServer;
+import dev.ina.api.Codec;
+import dev.ina.config.AggregatorConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A CI-sized run of the training example: four rank threads train an MLP on Gaussian blobs (10 classes) once
+ * per variant from the same seed; the approximate variants must reach FP32's test accuracy within
+ * {@link #MARGIN}.
+ */
+class TrainingSystemTest
+{
+    /** Largest accuracy loss against FP32 allowed for the approximate variants: 2 percentage points. */
+    private static final double MARGIN = 0.02;
+    private static final int WORKERS = 4;
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void shouldReachFp32AccuracyWhenGradientsAreApproximate()
+    {
+        final Dataset train = Dataset.blobs(4000, 20, 10, 0.6, 11, 12);
+        final Dataset test = Dataset.blobs(2000, 20, 10, 0.6, 11, 13);
+        final TrainSettings settings = new TrainSettings("mlp", 32, 4, 16, 0.05, 0.9, 7, 256, 8);
+        final List<Variant> variants = List.of(
+            Variant.of("FP32", Codec.FIXED32, 0, 0, 0),
+            Variant.of("FIXED32", Codec.FIXED32, 0, 0, 0),
+            Variant.of("BOUNDED", Codec.FIXED32, 2, 0.03, 2));
+        final List<VariantResult> results = new ArrayList<>();
+        try (AggregatorServer server = AggregatorServer.start(
+            AggregatorConfig.builder().bindAddress("127.0.0.1").port(0).build()))
+        {
+            for (int i = 0; i < variants.size(); i++)
+            {
+                final Variant variant = variants.get(i);
+                results.add(ThreadedRun.run(settings, variant, train, test, WORKERS, server.port(), i + 1,
+                    record -> System.out.println(TrainLauncher.progress(variant, record))));
+            }
+        }
+        final String report = Report.markdown("blobs", results);
+        final double fp32 = results.get(0).last().testAccuracy();
+        assertTrue(fp32 > 0.75, "FP32 must learn the blobs:\n" + report);
+        assertTrue(results.get(0).ranksAgree() && results.get(1).ranksAgree(), "exact ranks must agree:\n" + report);
+        for (final VariantResult result : results)
+        {
+            assertEquals(settings.epochs(), result.epochs().size());
+            assertTrue(result.last().testAccuracy() >= fp32 - MARGIN, result.variant().name() + " lost more than " +
+                100 * MARGIN + " pp against FP32:\n" + report);
+        }
+        System.out.println(report);
+    }
+}
