@@ -45,7 +45,7 @@ public final class TrainOptions
     Codec boundedCodec = Codec.FIXED32;
     @Option(names = "--deadline-ms", description = "BOUNDED: chunk deadline after its first contribution " +
         "(default ${DEFAULT-VALUE}).")
-    double deadlineMs = 2;
+    double deadlineMs = 5;
     @Option(names = "--loss", description = "BOUNDED: datagram loss rate each way on every rank " +
         "(default ${DEFAULT-VALUE}).")
     double lossRate = 0.02;

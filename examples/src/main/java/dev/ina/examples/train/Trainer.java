@@ -3,6 +3,7 @@ package dev.ina.examples.train;
 import dev.ina.api.ReduceOp;
 import dev.ina.api.ReduceStats;
 import dev.ina.client.Collective;
+import dev.ina.client.Tensor;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -197,6 +198,11 @@ final class Trainer
          */
         static GradientReducer create(final Collective collective, final Variant variant, final int count)
         {
+            if (variant.errorFeedback())
+            {
+                final Tensor tensor = collective.register("gradient", count);
+                return gradient -> collective.allReduce(tensor, gradient, ReduceOp.AVG);
+            }
             return gradient -> collective.allReduce(gradient, ReduceOp.AVG);
         }
     }
@@ -228,8 +234,10 @@ final class Trainer
         void add(final ReduceStats stats)
         {
             allReduceNs += stats.durationNs();
-            bytesUp += stats.bytesSent();
-            bytesDown += stats.bytesReceived();
+            bytesUp += stats.bytesUp();
+            bytesDown += stats.bytesDown();
+            partial += stats.elementsPartial();
+            filled += stats.elementsFilledLocally();
             retransmits += stats.retransmits();
             minContributors = Math.min(minContributors, stats.minContributors());
         }

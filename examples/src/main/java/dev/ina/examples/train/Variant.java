@@ -1,6 +1,7 @@
 package dev.ina.examples.train;
 
 import dev.ina.api.Codec;
+import dev.ina.api.Mode;
 import dev.ina.config.WorkerConfig;
 import dev.ina.transport.LossGenerator;
 
@@ -50,10 +51,9 @@ record Variant(
             case "FIXED32":
                 return new Variant("FIXED32", Codec.FIXED32, false, false, 0, 0, 0);
             case "INT8_EF":
-                // TODO(issue 3): Codec.INT8 and Collective.register are landing; then INT8 + error feedback.
-                throw new IllegalArgumentException("INT8_EF needs Codec.INT8 and Collective.register");
+                return new Variant("INT8_EF", Codec.INT8, true, false, 0, 0, 0);
             case "BOUNDED":
-                return new Variant("BOUNDED", boundedCodec, false,
+                return new Variant("BOUNDED", boundedCodec, boundedCodec == Codec.INT8 || boundedCodec == Codec.INT16,
                     true, deadlineMs, lossRate, slowMs);
             default:
                 throw new IllegalArgumentException("unknown variant '" + name + "': one of " + NAMES);
@@ -73,7 +73,7 @@ record Variant(
         builder.codec(codec);
         if (bounded)
         {
-            // TODO(issue 3): mode(Mode.BOUNDED).deadlineNs(..) once WorkerConfig has them; until then EXACT + loss.
+            builder.mode(Mode.BOUNDED).deadlineNs((long)(deadlineMs * 1e6));
         }
         if (lossRate > 0)
         {
