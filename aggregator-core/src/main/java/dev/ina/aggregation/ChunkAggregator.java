@@ -430,8 +430,12 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         if (job.setState[set] == Job.SET_DONE)
         {
             // Bounded mode: the chunk finished without this straggler. Drop its values; the kept result lets it
-            // catch up.
+            // catch up. An adaptive deadline learns how long the chunk would have needed to include it.
             counters.increment(CounterDescriptor.DROP_LATE);
+            if (job.adaptiveDeadline)
+            {
+                job.recordCompletion(nowNs - job.setFirstNs[set]);
+            }
             sendResult(job, set, peer, 1);
             return;
         }

@@ -198,7 +198,8 @@ final class Job
     }
 
     /**
-     * Adaptive deadline: records a complete chunk's time from first to last contribution; every
+     * Adaptive deadline: records a complete chunk's time from first to last contribution (or to a straggler's late
+     * one, so that a consistently slow rank raises the deadline up to the configured cap); every
      * {@link #ADAPTIVE_UPDATE_EVERY} samples the deadline becomes twice the 95th percentile of the last
      * {@link #ADAPTIVE_SAMPLES}, within [{@link #MIN_ADAPTIVE_DEADLINE_NS}, configured deadline].
      */

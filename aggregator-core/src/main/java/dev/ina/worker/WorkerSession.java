@@ -55,6 +55,7 @@ public final class WorkerSession implements FrameHandler
     private static final int MAX_LISTED_RANKS = 16;
     private static final int FAST_RETRANSMIT_THRESHOLD = 3;
     private static final int GIVE_UP_RTOS = 4;
+    private static final long MIN_BOUNDED_RTO_NS = TimeUnit.MICROSECONDS.toNanos(200);
 
     /** Life cycle of a session. */
     public enum State
@@ -1014,7 +1015,7 @@ public final class WorkerSession implements FrameHandler
                 continue;
             }
             if (bounded && retries[w] > 0 &&
-                nowNs - firstSentNs[w] - config.deadlineNs() - GIVE_UP_RTOS * rtoNs >= 0)
+                nowNs - firstSentNs[w] - config.deadlineNs() - GIVE_UP_RTOS * boundedRtoNs() >= 0)
             {
                 fillLocally(sequence, nowNs);
                 receivedAhead++;
@@ -1023,9 +1024,9 @@ public final class WorkerSession implements FrameHandler
             }
             if (bounded)
             {
-                earliest = Math.min(earliest, firstSentNs[w] + config.deadlineNs() + GIVE_UP_RTOS * rtoNs);
+                earliest = Math.min(earliest, firstSentNs[w] + config.deadlineNs() + GIVE_UP_RTOS * boundedRtoNs());
             }
-            final long deadline = sentNs[w] + Math.min(config.maxRtoNs(), rtoNs << Math.min(retries[w], 20));
+            final long deadline = sentNs[w] + chunkTimeoutNs(w);
             if (nowNs - deadline >= 0)
             {
                 if (sequence - recoverySequence >= 0)
@@ -1046,7 +1047,7 @@ public final class WorkerSession implements FrameHandler
                     return work + 1;
                 }
                 work++;
-                earliest = Math.min(earliest, nowNs + Math.min(config.maxRtoNs(), rtoNs << Math.min(retries[w], 20)));
+                earliest = Math.min(earliest, nowNs + chunkTimeoutNs(w));
             }
             else
             {
@@ -1060,6 +1061,25 @@ public final class WorkerSession implements FrameHandler
             return work + 1;
         }
         return work;
+    }
+
+    /**
+     * Retransmission timeout of a chunk: the RTO backed off per retry, capped by the maximum RTO; in bounded mode
+     * also by {@link #boundedRtoNs()}, so that a lost packet is repaired while its chunk's deadline runs.
+     */
+    private long chunkTimeoutNs(final int w)
+    {
+        final long backedOff = Math.min(config.maxRtoNs(), rtoNs << Math.min(retries[w], 20));
+        return bounded ? Math.min(backedOff, boundedRtoNs()) : backedOff;
+    }
+
+    /**
+     * Bounded mode: at most half the deadline (at least 200 µs). Waiting for a deadline inflates the round-trip
+     * estimate, and a timeout longer than the deadline would find the chunk finished and its set reused (GONE).
+     */
+    private long boundedRtoNs()
+    {
+        return Math.min(rtoNs, Math.max(config.deadlineNs() / 2, MIN_BOUNDED_RTO_NS));
     }
 
     private String describeStall(final long nowNs)
