@@ -42,7 +42,7 @@ import java.util.concurrent.TimeUnit;
 public class AccumulateBenchmark
 {
     /** Codec under test: a {@link Codec} constant. */
-    @Param({"FP32", "FIXED32"})
+    @Param({"FP32", "FIXED32", "INT16", "INT8"})
     public String codec;
 
     /** Elements per chunk. */
@@ -86,7 +86,7 @@ public class AccumulateBenchmark
         final ValueCodec valueCodec = ValueCodec.create(c, elements, Fixtures.WORLD_SIZE);
         frame = Fixtures.directBuffer(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH);
         result = Fixtures.directBuffer(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH);
-        contributionLength = valueCodec.encode(values, 0, elements, valueCodec.exponentOf(values, 0, elements),
+        contributionLength = valueCodec.encode(values, 0, elements, valueCodec.exponentOf(values, 0, elements), 0,
             frame, FrameDescriptor.HEADER_LENGTH);
         accumulator = SumAccumulator.create(c, 2, elements, Fixtures.WORLD_SIZE);
         accumulator.store(frame, FrameDescriptor.HEADER_LENGTH, elements, 0);

@@ -2,6 +2,7 @@ package dev.ina.bench;
 
 import dev.ina.aggregation.ChunkAggregator;
 import dev.ina.api.Codec;
+import dev.ina.api.Mode;
 import dev.ina.codec.FixedPoint;
 import dev.ina.codec.ValueCodec;
 import dev.ina.config.AggregatorConfig;
@@ -15,7 +16,6 @@ import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  * stores) before handing it over. Run {@code java -jar bench/target/benchmarks.jar AggregatorBenchmark -prof gc}.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(org.openjdk.jmh.annotations.Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
@@ -47,7 +47,7 @@ public class AggregatorBenchmark
     private static final int WINDOW_SHIFT = Integer.numberOfTrailingZeros(WINDOW);
 
     /** Codec of the job: a {@link Codec} constant. */
-    @Param({"FP32", "FIXED32"})
+    @Param({"FP32", "FIXED32", "INT16", "INT8"})
     public String codec;
 
     /** Elements per chunk. */
@@ -88,7 +88,7 @@ public class AggregatorBenchmark
                 .jobId(Fixtures.JOB_ID)
                 .rank(r)
                 .round(r + 1);
-            control.worldSize(ranks).window(WINDOW).elementsPerPacket(elements).mode(0);
+            control.worldSize(ranks).window(WINDOW).elementsPerPacket(elements).mode(Mode.EXACT.id());
             aggregator.onFrame(join, 0, ControlFlyweight.JOIN_LENGTH, r, nowNs);
         }
         final int token = sender.joinAckToken();
@@ -119,7 +119,7 @@ public class AggregatorBenchmark
                 .exponent(c.isScaled() ? exponent : 0)
                 .nextExponent(c.isScaled() ? exponent : 0);
             frameLength = FrameDescriptor.HEADER_LENGTH +
-                valueCodec.encode(values[r], 0, elements, exponent, frames[r], FrameDescriptor.HEADER_LENGTH);
+                valueCodec.encode(values[r], 0, elements, exponent, r, frames[r], FrameDescriptor.HEADER_LENGTH);
         }
 
         final long completed = counters.get(CounterDescriptor.CHUNKS_COMPLETED);

@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The worker's per-chunk codec work, for every codec: the exponent proposal ({@link FixedPoint#exponentOf}),
- * quantisation of a chunk into a direct frame payload and dequantisation of a result payload. One operation is
+ * quantisation of a chunk into a direct frame payload, the quantisation error kept for error feedback, and
+ * dequantisation of a result payload. One operation is
  * one chunk of {@code elements} values; divide by {@code elements} for the cost per value. Run
  * {@code java -jar bench/target/benchmarks.jar CodecBenchmark -prof gc}.
  */
@@ -35,19 +36,21 @@ import java.util.concurrent.TimeUnit;
 public class CodecBenchmark
 {
     /** Codec under test: a {@link Codec} constant. */
-    @Param({"FP32", "FIXED32"})
+    @Param({"FP32", "FIXED32", "INT16", "INT8"})
     public String codec;
 
-    /** Elements per chunk: 1500-byte MTU (FP32), 9000-byte jumbo frame (FP32), loopback maximum (FP32). */
+    /** Elements per chunk: the FP32 chunks of a 1500-byte MTU, a 9000-byte jumbo frame and a loopback datagram. */
     @Param({"256", "2235", "16368"})
     public int elements;
 
     private float[] values;
     private float[] decoded;
+    private float[] residual;
     private UnsafeBuffer frame;
     private UnsafeBuffer result;
     private ValueCodec valueCodec;
     private int exponent;
+    private int noiseKey;
 
     /**
      * Creates the inputs, and a result payload as the aggregator would send it (the sum of
@@ -59,6 +62,7 @@ public class CodecBenchmark
         final Codec c = Fixtures.codec(codec);
         values = Fixtures.gradient(elements, 7);
         decoded = new float[elements];
+        residual = new float[elements];
         frame = Fixtures.directBuffer(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH);
         result = Fixtures.directBuffer(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH);
         valueCodec = ValueCodec.create(c, elements, Fixtures.WORLD_SIZE);
@@ -67,7 +71,7 @@ public class CodecBenchmark
         for (int rank = 0; rank < Fixtures.WORLD_SIZE; rank++)
         {
             final float[] contribution = Fixtures.gradient(elements, rank);
-            valueCodec.encode(contribution, 0, elements, exponent, frame, FrameDescriptor.HEADER_LENGTH);
+            valueCodec.encode(contribution, 0, elements, exponent, rank, frame, FrameDescriptor.HEADER_LENGTH);
             if (rank == 0)
             {
                 sums.store(frame, FrameDescriptor.HEADER_LENGTH, elements, 0);
@@ -78,6 +82,7 @@ public class CodecBenchmark
             }
         }
         sums.encode(0, elements, result, FrameDescriptor.HEADER_LENGTH);
+        valueCodec.encode(values, 0, elements, exponent, 0, frame, FrameDescriptor.HEADER_LENGTH);
     }
 
     /**
@@ -92,14 +97,26 @@ public class CodecBenchmark
     }
 
     /**
-     * Quantise a chunk into a frame payload.
+     * Quantise a chunk into a frame payload; the noise key changes per chunk as the worker's sequence does.
      *
      * @return bytes written.
      */
     @Benchmark
     public int encode()
     {
-        return valueCodec.encode(values, 0, elements, exponent, frame, FrameDescriptor.HEADER_LENGTH);
+        return valueCodec.encode(values, 0, elements, exponent, noiseKey++, frame, FrameDescriptor.HEADER_LENGTH);
+    }
+
+    /**
+     * Error feedback: the quantisation error of the chunk last encoded, kept as the tensor's residual.
+     *
+     * @return a value, so the work is not eliminated.
+     */
+    @Benchmark
+    public float quantisationError()
+    {
+        valueCodec.quantisationError(values, 0, elements, exponent, residual, 0);
+        return residual[elements - 1];
     }
 
     /**
@@ -110,7 +127,8 @@ public class CodecBenchmark
     @Benchmark
     public float decode()
     {
-        valueCodec.decode(result, FrameDescriptor.HEADER_LENGTH, elements, exponent, Fixtures.WORLD_SIZE, decoded, 0);
+        valueCodec.decode(
+            result, FrameDescriptor.HEADER_LENGTH, elements, exponent, 1, Fixtures.WORLD_SIZE, decoded, 0);
         return decoded[elements - 1];
     }
 }

@@ -1,5 +1,6 @@
 package dev.ina.bench;
 
+import dev.ina.api.Mode;
 import dev.ina.protocol.ControlFlyweight;
 import dev.ina.protocol.FrameDescriptor;
 import dev.ina.protocol.HeaderFlyweight;
@@ -135,7 +136,7 @@ final class EchoAggregator implements FrameSender
             .rank(rank)
             .round(joinNonce)
             .sequence(0);
-        control.worldSize(worldSize).window(window).elementsPerPacket(elementsPerPacket).mode(0);
+        control.worldSize(worldSize).window(window).elementsPerPacket(elementsPerPacket).mode(Mode.EXACT.id());
         worker.onFrame(result, 0, ControlFlyweight.JOIN_LENGTH, WorkerSession.AGGREGATOR_PEER, nowNs);
     }
 

@@ -30,7 +30,8 @@ import java.util.concurrent.TimeUnit;
  * RESULT. Each operation is one data chunk: its share of the call, i.e. building and sending the CONTRIB (exponent
  * proposal, quantisation) and taking its RESULT (checks, window bookkeeping, dequantisation in place). Scaled
  * codecs also send {@code min(window, chunks)} = {@value #WINDOW} empty exponent-agreement chunks per call, which
- * this per-chunk figure includes. No transport, no clock: a fake time advances by 1 µs per result. Run
+ * this per-chunk figure includes. {@link #allReduceErrorFeedback} adds the error-feedback work that
+ * {@code Collective.register} tensors do. No transport, no clock: a fake time advances by 1 µs per result. Run
  * {@code java -jar bench/target/benchmarks.jar WorkerBenchmark -prof gc}.
  */
 @State(Scope.Thread)
@@ -46,7 +47,7 @@ public class WorkerBenchmark
     private static final long STEP_NS = 1_000;
 
     /** Codec of the job: a {@link Codec} constant. */
-    @Param({"FP32", "FIXED32"})
+    @Param({"FP32", "FIXED32", "INT16", "INT8"})
     public String codec;
 
     /** Elements per chunk. */
@@ -56,6 +57,7 @@ public class WorkerBenchmark
     private EchoAggregator aggregator;
     private WorkerSession session;
     private float[] data;
+    private float[] residual;
     private long nowNs;
 
     /**
@@ -88,6 +90,7 @@ public class WorkerBenchmark
 
         final float[] chunk = Fixtures.gradient(elements, 7);
         data = new float[CHUNKS * elements];
+        residual = new float[CHUNKS * elements];
         for (int i = 0; i < CHUNKS; i++)
         {
             System.arraycopy(chunk, 0, data, i * elements, elements);
@@ -95,7 +98,7 @@ public class WorkerBenchmark
         final ValueCodec valueCodec = ValueCodec.create(c, elements, Fixtures.WORLD_SIZE);
         final int exponent = valueCodec.exponentOf(chunk, 0, elements);
         final UnsafeBuffer scratch = Fixtures.directBuffer(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH);
-        valueCodec.encode(chunk, 0, elements, exponent, scratch, 0);
+        valueCodec.encode(chunk, 0, elements, exponent, 0, scratch, 0);
         final SumAccumulator sums = SumAccumulator.create(c, 2, elements, Fixtures.WORLD_SIZE);
         sums.store(scratch, 0, elements, 0);
         for (int r = 1; r < Fixtures.WORLD_SIZE; r++)
@@ -106,6 +109,7 @@ public class WorkerBenchmark
             sums.encode(0, elements, aggregator.resultFrame(), FrameDescriptor.HEADER_LENGTH));
 
         allReduce();
+        allReduceErrorFeedback();
     }
 
     /**
@@ -118,6 +122,26 @@ public class WorkerBenchmark
     public int allReduce()
     {
         session.startCall(data, 0, data.length, ReduceOp.AVG, nowNs);
+        return finishCall();
+    }
+
+    /**
+     * One all-reduce call of {@value #CHUNKS} chunks with error feedback (a tensor's residual added before
+     * quantising and the new error kept), reported per chunk. FP32 keeps no residual, so it equals
+     * {@link #allReduce} there.
+     *
+     * @return results delivered, so the work is not eliminated.
+     */
+    @Benchmark
+    @OperationsPerInvocation(CHUNKS)
+    public int allReduceErrorFeedback()
+    {
+        session.startCall(data, 0, data.length, ReduceOp.AVG, residual, nowNs);
+        return finishCall();
+    }
+
+    private int finishCall()
+    {
         final int delivered = aggregator.deliver(session, nowNs, STEP_NS);
         nowNs += delivered * STEP_NS;
         if (!session.isReady())
