@@ -14,7 +14,7 @@
  *     stand-in aggregator that answers at once.</li>
  * </ul>
  * Build with {@code mvn -B package -DskipTests -pl bench -am}, then for example
- * {@code java -jar bench/target/benchmarks.jar -f 1 -wi 3 -i 5 -prof gc} (all, about 8 minutes) or
+ * {@code java -jar bench/target/benchmarks.jar -f 1 -wi 3 -i 5 -prof gc} (all: 124 runs, about 20 minutes) or
  * {@code java -jar bench/target/benchmarks.jar AggregatorBenchmark -p codec=FIXED32 -p elements=2235}. Each
  * benchmark forks with {@code --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED}; a {@code -jvmArgsAppend} on
  * the command line replaces it, so repeat the flag there. {@code bench/smoke.sh} runs every benchmark briefly and
