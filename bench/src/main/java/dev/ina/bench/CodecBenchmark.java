@@ -1,8 +1,10 @@
 package dev.ina.bench;
 
 import dev.ina.api.Codec;
+import dev.ina.codec.FixedPoint;
 import dev.ina.codec.SumAccumulator;
 import dev.ina.codec.ValueCodec;
+import dev.ina.protocol.FrameDescriptor;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -16,13 +18,14 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.nio.ByteBuffer;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Per-chunk hot paths of each codec: the worker's exponent proposal, quantisation and dequantisation, and the
- * aggregator's accumulate. Run {@code java -jar bench/target/benchmarks.jar CodecBenchmark -prof gc}.
+ * The worker's per-chunk codec work, for every codec: the exponent proposal ({@link FixedPoint#exponentOf}),
+ * quantisation of a chunk into a direct frame payload, the quantisation error kept for error feedback, and
+ * dequantisation of a result payload. One operation is
+ * one chunk of {@code elements} values; divide by {@code elements} for the cost per value. Run
+ * {@code java -jar bench/target/benchmarks.jar CodecBenchmark -prof gc}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -32,77 +35,100 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED")
 public class CodecBenchmark
 {
-    /** Codec under test. */
-    @Param({"FP32", "FIXED32"})
-    public Codec codec;
+    /** Codec under test: a {@link Codec} constant. */
+    @Param({"FP32", "FIXED32", "INT16", "INT8"})
+    public String codec;
 
-    /** Elements per packet. */
-    @Param({"256", "16368"})
+    /** Elements per chunk: the FP32 chunks of a 1500-byte MTU, a 9000-byte jumbo frame and a loopback datagram. */
+    @Param({"256", "2235", "16368"})
     public int elements;
 
     private float[] values;
+    private float[] decoded;
+    private float[] residual;
     private UnsafeBuffer frame;
+    private UnsafeBuffer result;
     private ValueCodec valueCodec;
-    private SumAccumulator accumulator;
+    private int exponent;
+    private int noiseKey;
 
     /**
-     * Creates the inputs.
+     * Creates the inputs, and a result payload as the aggregator would send it (the sum of
+     * {@link Fixtures#WORLD_SIZE} contributions, in the codec's result format) for decode to read.
      */
     @Setup
     public void setup()
     {
-        final SplittableRandom random = new SplittableRandom(7);
-        values = new float[elements];
-        for (int i = 0; i < elements; i++)
+        final Codec c = Fixtures.codec(codec);
+        values = Fixtures.gradient(elements, 7);
+        decoded = new float[elements];
+        residual = new float[elements];
+        frame = Fixtures.directBuffer(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH);
+        result = Fixtures.directBuffer(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH);
+        valueCodec = ValueCodec.create(c, elements, Fixtures.WORLD_SIZE);
+        exponent = valueCodec.exponentOf(values, 0, elements);
+        final SumAccumulator sums = SumAccumulator.create(c, 2, elements, Fixtures.WORLD_SIZE);
+        for (int rank = 0; rank < Fixtures.WORLD_SIZE; rank++)
         {
-            values[i] = (float)(random.nextDouble() - 0.5);
+            final float[] contribution = Fixtures.gradient(elements, rank);
+            valueCodec.encode(contribution, 0, elements, exponent, rank, frame, FrameDescriptor.HEADER_LENGTH);
+            if (rank == 0)
+            {
+                sums.store(frame, FrameDescriptor.HEADER_LENGTH, elements, 0);
+            }
+            else
+            {
+                sums.add(frame, FrameDescriptor.HEADER_LENGTH, elements, 0);
+            }
         }
-        frame = new UnsafeBuffer(ByteBuffer.allocateDirect(elements * 4 + 64));
-        valueCodec = ValueCodec.create(codec, elements, 4);
-        accumulator = SumAccumulator.create(codec, 2, elements, 4);
-        valueCodec.encode(values, 0, elements, valueCodec.exponentOf(values, 0, elements), 0, frame, 0);
+        sums.encode(0, elements, result, FrameDescriptor.HEADER_LENGTH);
+        valueCodec.encode(values, 0, elements, exponent, 0, frame, FrameDescriptor.HEADER_LENGTH);
     }
 
     /**
-     * Exponent proposal of a chunk.
+     * Exponent proposal of a chunk: the largest float exponent (a max-abs reduction).
      *
      * @return the exponent.
      */
     @Benchmark
     public int exponentOf()
     {
-        return valueCodec.exponentOf(values, 0, elements);
+        return FixedPoint.exponentOf(values, 0, elements);
     }
 
     /**
-     * Quantise a chunk into a frame payload.
+     * Quantise a chunk into a frame payload; the noise key changes per chunk as the worker's sequence does.
      *
      * @return bytes written.
      */
     @Benchmark
     public int encode()
     {
-        return valueCodec.encode(values, 0, elements, -1, 0, frame, 0);
+        return valueCodec.encode(values, 0, elements, exponent, noiseKey++, frame, FrameDescriptor.HEADER_LENGTH);
     }
 
     /**
-     * Dequantise a result payload.
+     * Error feedback: the quantisation error of the chunk last encoded, kept as the tensor's residual.
+     *
+     * @return a value, so the work is not eliminated.
+     */
+    @Benchmark
+    public float quantisationError()
+    {
+        valueCodec.quantisationError(values, 0, elements, exponent, residual, 0);
+        return residual[elements - 1];
+    }
+
+    /**
+     * Dequantise a result payload (AVG over the world size, the costlier case: one more multiply).
      *
      * @return a value, so the work is not eliminated.
      */
     @Benchmark
     public float decode()
     {
-        valueCodec.decode(frame, 0, elements, -1, 1, 1, values, 0);
-        return values[0];
-    }
-
-    /**
-     * Add a contribution into a slot set at the aggregator.
-     */
-    @Benchmark
-    public void accumulate()
-    {
-        accumulator.add(frame, 0, elements, 1);
+        valueCodec.decode(
+            result, FrameDescriptor.HEADER_LENGTH, elements, exponent, 1, Fixtures.WORLD_SIZE, decoded, 0);
+        return decoded[elements - 1];
     }
 }
