@@ -307,6 +307,13 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         {
             if (job.setState[set] == Job.SET_OPEN)
             {
+                if (nowNs - job.setFirstNs[set] < job.effectiveDeadlineNs)
+                {
+                    // A rank that gave chunks up runs ahead; it must not take a set from ranks still within its
+                    // deadline (they would get GONE and give up in turn). It retries after its timeout.
+                    counters.increment(DROP_SEQUENCE);
+                    return;
+                }
                 finishOrAbandon(job, set);
             }
             job.resetSet(set, sequence, count, in.exponent(), in.round(), in.flags() & FLAG_LAST, nowNs);

@@ -21,8 +21,9 @@ import java.util.concurrent.TimeUnit;
  * reset. A set therefore accepts exactly one new sequence, {@code previous + 2 * window}, and only once finished.
  * <p>
  * In bounded mode a worker may give a chunk up (fill it locally) and move on, so the invariant is weaker: a set
- * accepts any later sequence of its own; an unfinished set is first finished with what it holds (if that reaches
- * the quorum) or abandoned. A contribution or RESEND for an older sequence is answered with GONE.
+ * accepts any later sequence of its own once finished, or once its deadline has passed; an unfinished set is then
+ * first finished with what it holds (if that reaches the quorum) or abandoned. A contribution or RESEND for an
+ * older sequence is answered with GONE.
  */
 final class Job
 {

@@ -155,4 +155,41 @@ class BoundedModeTest
         final ReduceStats stats = net.worker(victim).stats();
         assertEquals(ELEMENTS, stats.elementsExact() + stats.elementsPartial());
     }
+
+    @Test
+    void shouldKeepEveryRankReceivingResultsWhenLossAndAStragglerPersist()
+    {
+        final SimulatedNetwork net = SimulatedNetwork.builder(WORLD_SIZE)
+            .workerConfigs(r -> SimulatedNetwork.workerConfig(r, WORLD_SIZE, Codec.FIXED32, WINDOW, EPP)
+                .mode(Mode.BOUNDED).deadlineNs(DEADLINE_NS).build())
+            .links(LinkProfile.of(0.02, 0, 0), LinkProfile.of(0.02, 0, 0)).seed(9).build();
+        net.joinAll(MAX_STEPS);
+        final long[] filled = new long[WORLD_SIZE];
+        final long[] received = new long[WORLD_SIZE];
+        final int calls = 300;
+        for (int call = 0; call < calls; call++)
+        {
+            final float[][] data = new float[WORLD_SIZE][];
+            for (int r = 0; r < WORLD_SIZE - 1; r++)
+            {
+                data[r] = input(r, call);
+                net.startCall(r, data[r], ReduceOp.AVG);
+            }
+            net.runFor(TimeUnit.MILLISECONDS.toNanos(3), MAX_STEPS);
+            data[WORLD_SIZE - 1] = input(WORLD_SIZE - 1, call);
+            net.startCall(WORLD_SIZE - 1, data[WORLD_SIZE - 1], ReduceOp.AVG);
+            net.runUntil(net::noneInCall, MAX_STEPS);
+            net.assertNoneFailed();
+            for (int r = 0; r < WORLD_SIZE; r++)
+            {
+                filled[r] += net.worker(r).stats().elementsFilledLocally();
+                received[r] += net.worker(r).stats().elementsExact() + net.worker(r).stats().elementsPartial();
+            }
+        }
+        for (int r = 0; r < WORLD_SIZE; r++)
+        {
+            assertTrue(filled[r] < (long)calls * ELEMENTS / 10, "rank " + r + " filled " + filled[r] + " of " +
+                (long)calls * ELEMENTS + " elements locally, received " + received[r]);
+        }
+    }
 }
