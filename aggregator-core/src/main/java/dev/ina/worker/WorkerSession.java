@@ -664,7 +664,7 @@ public final class WorkerSession implements FrameHandler
         callStartNs = nowNs;
         lastProgressNs = nowNs;
         callPendingHeard = false;
-        nextTimerCheckNs = nowNs + rtoNs;
+        nextTimerCheckNs = nowNs + firstTimeoutNs();
         for (int i = 0; i < agreedFor.length; i++)
         {
             agreedFor[i] = base - 1;
@@ -711,7 +711,7 @@ public final class WorkerSession implements FrameHandler
                 return;
             }
         }
-        nextTimerCheckNs = Math.min(nextTimerCheckNs, nowNs + rtoNs);
+        nextTimerCheckNs = Math.min(nextTimerCheckNs, nowNs + firstTimeoutNs());
     }
 
     private boolean isData(final int sequence)
@@ -1014,7 +1014,10 @@ public final class WorkerSession implements FrameHandler
             {
                 continue;
             }
-            if (bounded && retries[w] > 0 &&
+            // Give up only on a chunk the aggregator does not hold: if a PENDING said it holds this rank's values,
+            // the chunk finishes at its deadline once the quorum is in (or GONE arrives), and waiting for that
+            // keeps a rank that runs ahead in step with the others instead of filling every chunk locally.
+            if (bounded && retries[w] > 0 && !held[w] &&
                 nowNs - firstSentNs[w] - config.deadlineNs() - GIVE_UP_RTOS * boundedRtoNs() >= 0)
             {
                 fillLocally(sequence, nowNs);
@@ -1071,6 +1074,14 @@ public final class WorkerSession implements FrameHandler
     {
         final long backedOff = Math.min(config.maxRtoNs(), rtoNs << Math.min(retries[w], 20));
         return bounded ? Math.min(backedOff, boundedRtoNs()) : backedOff;
+    }
+
+    /**
+     * Timeout of a chunk's first transmission: the RTO, or in bounded mode {@link #boundedRtoNs()}.
+     */
+    private long firstTimeoutNs()
+    {
+        return bounded ? boundedRtoNs() : rtoNs;
     }
 
     /**

@@ -192,4 +192,55 @@ class BoundedModeTest
                 (long)calls * ELEMENTS + " elements locally, received " + received[r]);
         }
     }
+
+    /**
+     * A rank that starts 200 ms (tens of calls) after the others finds its chunks gone and fills them locally, but
+     * its calls are then quicker than theirs, so it catches up and receives results again.
+     */
+    @Test
+    void shouldCatchUpWhenARankStartsFarBehind()
+    {
+        final int n = 4;
+        final int elements = 25 * 64;
+        final SimulatedNetwork net = SimulatedNetwork.builder(n)
+            .workerConfigs(r -> SimulatedNetwork.workerConfig(r, n, Codec.FIXED32, 16, 64)
+                .mode(Mode.BOUNDED).deadlineNs(TimeUnit.MILLISECONDS.toNanos(5))
+                .retransmitTimeouts(TimeUnit.MILLISECONDS.toNanos(20), TimeUnit.MILLISECONDS.toNanos(10),
+                    TimeUnit.MILLISECONDS.toNanos(500))
+                .build())
+            .links(LinkProfile.of(0.02, 0, 0), LinkProfile.of(0.02, 0, 0)).seed(9).build();
+        net.joinAll(2_000_000);
+        final float[][] data = new float[n][elements];
+        final long[] nextStartNs = new long[n];
+        final int[] calls = new int[n];
+        final long[] lateFilled = new long[n];
+        nextStartNs[1] = net.nowNs() + TimeUnit.MILLISECONDS.toNanos(200);
+        final long computeNs = TimeUnit.MILLISECONDS.toNanos(8);
+        for (int steps = 0; steps < 50_000_000 && (calls[0] < 200 || calls[1] < 200); steps++)
+        {
+            for (int r = 0; r < n; r++)
+            {
+                if (net.worker(r).isReady() && net.nowNs() - nextStartNs[r] >= 0 && calls[r] < 200)
+                {
+                    if (calls[r] >= 150)
+                    {
+                        lateFilled[r] += net.worker(r).stats().elementsFilledLocally();
+                    }
+                    net.startCall(r, data[r], ReduceOp.AVG);
+                    calls[r]++;
+                    nextStartNs[r] = -1;
+                }
+                if (net.worker(r).isReady() && nextStartNs[r] == -1)
+                {
+                    nextStartNs[r] = net.nowNs() + computeNs;
+                }
+            }
+            net.step();
+        }
+        for (int r = 0; r < n; r++)
+        {
+            assertEquals(0, lateFilled[r], "rank " + r + " still fills locally after 150 calls");
+        }
+        assertArrayEquals(data[0], data[1]);
+    }
 }

@@ -57,7 +57,7 @@ final class ThreadedRun
             {
                 final int rank = r;
                 final Trainer trainer = new Trainer(settings, variant, train.shard(rank, workers),
-                    rank == 0 ? test : null, rank, workers);
+                    rank == 0 || variant.bounded() ? test : null, rank, workers); // BOUNDED: all ranks pause alike
                 parameterCount[0] = trainer.parameterCount();
                 final WorkerConfig workerConfig = variant.configure(WorkerConfig.builder(), rank, settings.seed())
                     .aggregator("127.0.0.1", port).jobId(jobId).rank(rank).worldSize(workers)

@@ -55,8 +55,10 @@ public final class TrainWorker implements Callable<Integer>
     {
         final Variant v = options.variant(variant);
         final TrainSettings settings = options.settings();
+        // In BOUNDED mode every rank evaluates, so that no rank pauses alone between calls: a rank that falls a
+        // whole call behind the others finds its chunks gone and fills them locally (README, BOUNDED mode).
         final Trainer trainer = new Trainer(settings, v, options.train(rank, worldSize),
-            rank == 0 ? options.test() : null, rank, worldSize);
+            rank == 0 || v.bounded() ? options.test() : null, rank, worldSize);
         final WorkerConfig config = v.configure(WorkerConfig.builder(), rank, settings.seed()).aggregator(aggregator)
             .jobId(job).rank(rank).worldSize(worldSize).elementsPerPacket(settings.elementsPerPacket())
             .window(settings.window()).build();
