@@ -55,25 +55,7 @@ final class Fixed32ValueCodec extends ValueCodec
     {
         final int[] ints = this.ints;
         BufferArrays.getInts(src, srcOffset, ints, 0, count);
-        // Exact in double: an int32 times a power of two. One division, then one rounding to float: the same bits
-        // on every worker.
-        final double unscale = FixedPoint.unscale(exponent, magnitudeBits);
-        if (numerator == 1 && divisor == 1)
-        {
-            for (int i = 0; i < count; i++)
-            {
-                dst[dstIndex + i] = (float)(ints[i] * unscale);
-            }
-        }
-        else
-        {
-            final double d = divisor;
-            final double factor = unscale * numerator;
-            for (int i = 0; i < count; i++)
-            {
-                dst[dstIndex + i] = (float)(ints[i] * factor / d);
-            }
-        }
+        FixedPoint.dequantise(ints, count, exponent, magnitudeBits, numerator, divisor, dst, dstIndex);
     }
 
     public void quantisationError(
@@ -84,11 +66,6 @@ final class Fixed32ValueCodec extends ValueCodec
         final float[] residual,
         final int residualIndex)
     {
-        final int[] ints = this.ints;
-        final double unscale = FixedPoint.unscale(exponent, magnitudeBits);
-        for (int i = 0; i < count; i++)
-        {
-            residual[residualIndex + i] = (float)(values[index + i] - ints[i] * unscale);
-        }
+        FixedPoint.residual(values, index, count, ints, exponent, magnitudeBits, residual, residualIndex);
     }
 }

@@ -148,4 +148,75 @@ public final class FixedPoint
         }
         return Math.scalb(1.0d, exponent + 1 - magnitudeBits);
     }
+
+    /**
+     * Turns integer sums into values: {@code sum * 2^(E + 1 - B) * numerator / divisor}, exact in double up to the
+     * one division and the final rounding to float, so every worker gets the same bits.
+     *
+     * @param sums          integer sums.
+     * @param count         number of sums.
+     * @param exponent      agreed chunk exponent.
+     * @param magnitudeBits B of the codec.
+     * @param numerator     1, or the world size to extrapolate a partial SUM.
+     * @param divisor       1, or the contributors for AVG and partial SUM.
+     * @param dst           array to write.
+     * @param dstIndex      first element to write.
+     */
+    static void dequantise(
+        final int[] sums,
+        final int count,
+        final int exponent,
+        final int magnitudeBits,
+        final int numerator,
+        final int divisor,
+        final float[] dst,
+        final int dstIndex)
+    {
+        final double unscale = unscale(exponent, magnitudeBits);
+        if (numerator == 1 && divisor == 1)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                dst[dstIndex + i] = (float)(sums[i] * unscale);
+            }
+        }
+        else
+        {
+            final double d = divisor;
+            final double factor = unscale * numerator;
+            for (int i = 0; i < count; i++)
+            {
+                dst[dstIndex + i] = (float)(sums[i] * factor / d);
+            }
+        }
+    }
+
+    /**
+     * Error feedback: {@code residual[i] = values[i] - quantised[i] * 2^(E + 1 - B)}.
+     *
+     * @param values        values that were quantised.
+     * @param index         first value.
+     * @param count         number of values.
+     * @param quantised     what they were quantised to.
+     * @param exponent      exponent they were quantised with.
+     * @param magnitudeBits B of the codec.
+     * @param residual      array to write.
+     * @param residualIndex first element to write.
+     */
+    static void residual(
+        final float[] values,
+        final int index,
+        final int count,
+        final int[] quantised,
+        final int exponent,
+        final int magnitudeBits,
+        final float[] residual,
+        final int residualIndex)
+    {
+        final double unscale = unscale(exponent, magnitudeBits);
+        for (int i = 0; i < count; i++)
+        {
+            residual[residualIndex + i] = (float)(values[index + i] - quantised[i] * unscale);
+        }
+    }
 }

@@ -144,12 +144,7 @@ final class StochasticValueCodec extends ValueCodec
         final float[] residual,
         final int residualIndex)
     {
-        final int[] ints = this.ints;
-        final double unscale = FixedPoint.unscale(exponent, magnitudeBits);
-        for (int i = 0; i < count; i++)
-        {
-            residual[residualIndex + i] = (float)(values[index + i] - ints[i] * unscale);
-        }
+        FixedPoint.residual(values, index, count, ints, exponent, magnitudeBits, residual, residualIndex);
     }
 
     public void decode(
@@ -182,23 +177,6 @@ final class StochasticValueCodec extends ValueCodec
             default:
                 BufferArrays.getInts(src, srcOffset, ints, 0, count);
         }
-        // An integer times a power of two is exact in double; one rounding to float: the same bits on every worker.
-        final double unscale = FixedPoint.unscale(exponent, magnitudeBits);
-        if (numerator == 1 && divisor == 1)
-        {
-            for (int i = 0; i < count; i++)
-            {
-                dst[dstIndex + i] = (float)(ints[i] * unscale);
-            }
-        }
-        else
-        {
-            final double factor = unscale * numerator;
-            final double d = divisor;
-            for (int i = 0; i < count; i++)
-            {
-                dst[dstIndex + i] = (float)(ints[i] * factor / d);
-            }
-        }
+        FixedPoint.dequantise(ints, count, exponent, magnitudeBits, numerator, divisor, dst, dstIndex);
     }
 }
