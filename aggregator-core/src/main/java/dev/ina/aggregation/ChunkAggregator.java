@@ -314,7 +314,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
                     counters.increment(DROP_SEQUENCE);
                     return;
                 }
-                finishOrAbandon(job, set);
+                finishOrAbandon(job, set, nowNs);
             }
             job.resetSet(set, sequence, count, in.exponent(), in.round(), in.flags() & FLAG_LAST, nowNs);
             addContribution(job, set, rank, count, nowNs);
@@ -531,15 +531,11 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
      * Bounded mode: a rank moved past an unfinished set (it gave the chunk up). Finish the set with what it holds
      * if that reaches the quorum, else abandon it: its contributors will ask again and get GONE.
      */
-    private void finishOrAbandon(final Job job, final int set)
+    private void finishOrAbandon(final Job job, final int set, final long nowNs)
     {
         if (job.setCount[set] >= job.quorum)
         {
-            job.setState[set] = Job.SET_DONE;
-            counters.increment(CounterDescriptor.CHUNKS_COMPLETED);
-            job.setFlags[set] |= FLAG_PARTIAL;
-            counters.increment(CounterDescriptor.PARTIAL_COMPLETIONS);
-            sendResult(job, set, -1, job.worldSize);
+            finish(job, set, nowNs);
         }
         else
         {

@@ -198,6 +198,94 @@ public final class BufferArrays
         }
     }
 
+    /**
+     * Reads little-endian signed integers of 1, 2 or 4 bytes from a buffer into an int array (widening), through
+     * the caller's scratch arrays so that the widening loop runs over arrays.
+     *
+     * @param src       buffer to read.
+     * @param srcOffset byte offset of the first value.
+     * @param width     bytes per value: 1, 2 or 4.
+     * @param dst       array to write.
+     * @param count     number of values.
+     * @param bytes     scratch for width 1, at least {@code count} long.
+     * @param shorts    scratch for width 2, at least {@code count} long.
+     */
+    public static void getWidened(
+        final DirectBuffer src,
+        final int srcOffset,
+        final int width,
+        final int[] dst,
+        final int count,
+        final byte[] bytes,
+        final short[] shorts)
+    {
+        switch (width)
+        {
+            case Byte.BYTES:
+                src.getBytes(srcOffset, bytes, 0, count);
+                for (int i = 0; i < count; i++)
+                {
+                    dst[i] = bytes[i];
+                }
+                break;
+            case Short.BYTES:
+                getShorts(src, srcOffset, shorts, 0, count);
+                for (int i = 0; i < count; i++)
+                {
+                    dst[i] = shorts[i];
+                }
+                break;
+            default:
+                getInts(src, srcOffset, dst, 0, count);
+        }
+    }
+
+    /**
+     * Writes ints as little-endian signed integers of 1, 2 or 4 bytes (narrowing; the values must fit), through
+     * the caller's scratch arrays.
+     *
+     * @param src       array to read.
+     * @param srcIndex  first element to read.
+     * @param width     bytes per value: 1, 2 or 4.
+     * @param dst       buffer to write.
+     * @param dstOffset byte offset of the first value.
+     * @param count     number of values.
+     * @param bytes     scratch for width 1, at least {@code count} long.
+     * @param shorts    scratch for width 2, at least {@code count} long.
+     * @return bytes written.
+     */
+    public static int putNarrowed(
+        final int[] src,
+        final int srcIndex,
+        final int width,
+        final MutableDirectBuffer dst,
+        final int dstOffset,
+        final int count,
+        final byte[] bytes,
+        final short[] shorts)
+    {
+        switch (width)
+        {
+            case Byte.BYTES:
+                for (int i = 0; i < count; i++)
+                {
+                    bytes[i] = (byte)src[srcIndex + i];
+                }
+                dst.putBytes(dstOffset, bytes, 0, count);
+                break;
+            case Short.BYTES:
+                for (int i = 0; i < count; i++)
+                {
+                    shorts[i] = (short)src[srcIndex + i];
+                }
+                putShorts(shorts, 0, dst, dstOffset, count);
+                break;
+            default:
+                putInts(src, srcIndex, dst, dstOffset, count);
+        }
+        return count * width;
+    }
+
     private static void checkArray(final int arrayLength, final int index, final int count)
     {
         if (index < 0 || count < 0 || index > arrayLength - count)

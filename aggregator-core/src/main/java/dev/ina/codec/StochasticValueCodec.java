@@ -26,7 +26,7 @@ import org.agrona.MutableDirectBuffer;
 final class StochasticValueCodec extends ValueCodec
 {
     private static final int SUM_BITS = 30;
-    private static final int GOLDEN = 0x9E3779B9;
+    static final int GOLDEN = 0x9E3779B9;
 
     private final Codec codec;
     private final int magnitudeBits;
@@ -67,26 +67,7 @@ final class StochasticValueCodec extends ValueCodec
         final int dstOffset)
     {
         quantise(values, index, count, exponent, noiseKey);
-        final int[] ints = this.ints;
-        if (bytesUp == Byte.BYTES)
-        {
-            final byte[] bytes = this.bytes;
-            for (int i = 0; i < count; i++)
-            {
-                bytes[i] = (byte)ints[i];
-            }
-            dst.putBytes(dstOffset, bytes, 0, count);
-        }
-        else
-        {
-            final short[] shorts = this.shorts;
-            for (int i = 0; i < count; i++)
-            {
-                shorts[i] = (short)ints[i];
-            }
-            BufferArrays.putShorts(shorts, 0, dst, dstOffset, count);
-        }
-        return count * bytesUp;
+        return BufferArrays.putNarrowed(ints, 0, bytesUp, dst, dstOffset, count, bytes, shorts);
     }
 
     private void quantise(final float[] values, final int index, final int count, final int exponent, final int key)
@@ -127,13 +108,21 @@ final class StochasticValueCodec extends ValueCodec
 
     private int noise(final int key, final int i)
     {
-        int h = (key + i) * GOLDEN;
+        return mix((key + i) * GOLDEN) >>> (Integer.SIZE - fractionBits);
+    }
+
+    /**
+     * murmur3's 32-bit finaliser: a bijection that spreads consecutive keys.
+     */
+    static int mix(final int key)
+    {
+        int h = key;
         h ^= h >>> 16;
         h *= 0x85EBCA6B;
         h ^= h >>> 13;
         h *= 0xC2B2AE35;
         h ^= h >>> 16;
-        return h >>> (Integer.SIZE - fractionBits);
+        return h;
     }
 
     public void quantisationError(
@@ -157,26 +146,7 @@ final class StochasticValueCodec extends ValueCodec
         final float[] dst,
         final int dstIndex)
     {
-        final int[] ints = this.ints;
-        switch (bytesDown)
-        {
-            case Byte.BYTES:
-                src.getBytes(srcOffset, bytes, 0, count);
-                for (int i = 0; i < count; i++)
-                {
-                    ints[i] = bytes[i];
-                }
-                break;
-            case Short.BYTES:
-                BufferArrays.getShorts(src, srcOffset, shorts, 0, count);
-                for (int i = 0; i < count; i++)
-                {
-                    ints[i] = shorts[i];
-                }
-                break;
-            default:
-                BufferArrays.getInts(src, srcOffset, ints, 0, count);
-        }
+        BufferArrays.getWidened(src, srcOffset, bytesDown, ints, count, bytes, shorts);
         FixedPoint.dequantise(ints, count, exponent, magnitudeBits, numerator, divisor, dst, dstIndex);
     }
 }

@@ -50,6 +50,21 @@ public abstract class ValueCodec
     }
 
     /**
+     * Key of a chunk's rounding noise for {@link #encode}: distinct per job, rank and sequence, and the same for a
+     * retransmission of the chunk.
+     *
+     * @param jobId    job.
+     * @param rank     rank.
+     * @param sequence chunk sequence.
+     * @return the key.
+     */
+    public static int noiseKey(final int jobId, final int rank, final int sequence)
+    {
+        final int rankSeed = StochasticValueCodec.mix(jobId * StochasticValueCodec.GOLDEN + rank);
+        return StochasticValueCodec.mix(rankSeed + sequence);
+    }
+
+    /**
      * The codec this instance implements.
      *
      * @return the codec.

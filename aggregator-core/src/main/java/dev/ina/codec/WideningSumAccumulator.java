@@ -76,53 +76,12 @@ final class WideningSumAccumulator extends SumAccumulator
 
     private int[] read(final DirectBuffer src, final int srcOffset, final int count)
     {
-        final int[] scratch = this.scratch;
-        if (bytesUp == Byte.BYTES)
-        {
-            final byte[] bytes = this.bytes;
-            src.getBytes(srcOffset, bytes, 0, count);
-            for (int i = 0; i < count; i++)
-            {
-                scratch[i] = bytes[i];
-            }
-        }
-        else
-        {
-            final short[] shorts = this.shorts;
-            BufferArrays.getShorts(src, srcOffset, shorts, 0, count);
-            for (int i = 0; i < count; i++)
-            {
-                scratch[i] = shorts[i];
-            }
-        }
+        BufferArrays.getWidened(src, srcOffset, bytesUp, scratch, count, bytes, shorts);
         return scratch;
     }
 
     public int encode(final int set, final int count, final MutableDirectBuffer dst, final int dstOffset)
     {
-        final int[] sums = this.sums;
-        final int base = set * elementsPerPacket;
-        switch (bytesDown)
-        {
-            case Byte.BYTES:
-                final byte[] bytes = this.bytes;
-                for (int i = 0; i < count; i++)
-                {
-                    bytes[i] = (byte)sums[base + i];
-                }
-                dst.putBytes(dstOffset, bytes, 0, count);
-                break;
-            case Short.BYTES:
-                final short[] shorts = this.shorts;
-                for (int i = 0; i < count; i++)
-                {
-                    shorts[i] = (short)sums[base + i];
-                }
-                BufferArrays.putShorts(shorts, 0, dst, dstOffset, count);
-                break;
-            default:
-                BufferArrays.putInts(sums, base, dst, dstOffset, count);
-        }
-        return count * bytesDown;
+        return BufferArrays.putNarrowed(sums, set * elementsPerPacket, bytesDown, dst, dstOffset, count, bytes, shorts);
     }
 }

@@ -86,7 +86,6 @@ public final class WorkerSession implements FrameHandler
     private final int rank;
     private final int nonce;
     private final boolean bounded;
-    private final int noiseSeed;
     private String aggregatorName;
     private int redirectPort;
 
@@ -172,7 +171,6 @@ public final class WorkerSession implements FrameHandler
         this.rank = config.rank();
         this.nonce = nonce;
         this.bounded = config.mode() == Mode.BOUNDED;
-        this.noiseSeed = mix(config.jobId() * 0x9E3779B9 + rank);
         this.aggregatorName = config.aggregatorHost() + ':' + config.aggregatorPort();
         this.gradient = new GradientView(elementsPerPacket);
         sentNs = new long[window];
@@ -770,8 +768,8 @@ public final class WorkerSession implements FrameHandler
         if (count > 0)
         {
             final int elementIndex = (index - headerChunks) * elementsPerPacket;
-            length += gradient.encode(codec, elementIndex, count, exponent, mix(noiseSeed + sequence),
-                frameBuffer, HEADER_LENGTH);
+            final int noiseKey = ValueCodec.noiseKey(config.jobId(), rank, sequence);
+            length += gradient.encode(codec, elementIndex, count, exponent, noiseKey, frameBuffer, HEADER_LENGTH);
             if (residual != null && !retransmit)
             {
                 gradient.quantisationError(codec, elementIndex, count, exponent, residual);
@@ -1116,20 +1114,6 @@ public final class WorkerSession implements FrameHandler
                 .append(" ms: is it running and reachable?");
         }
         return sb.toString();
-    }
-
-    /**
-     * murmur3's 32-bit finaliser: a bijection that spreads consecutive keys.
-     */
-    private static int mix(final int key)
-    {
-        int h = key;
-        h ^= h >>> 16;
-        h *= 0x85EBCA6B;
-        h ^= h >>> 13;
-        h *= 0xC2B2AE35;
-        h ^= h >>> 16;
-        return h;
     }
 
     // ---------------------------------------------------------------- sending

@@ -37,14 +37,20 @@ final class CallRequest implements Runnable
         this.collective = collective;
     }
 
-    void set(final float[] array, final FloatBuffer buffer, final int offset, final int count, final ReduceOp op)
+    void set(
+        final float[] array,
+        final FloatBuffer buffer,
+        final int offset,
+        final int count,
+        final ReduceOp op,
+        final float[] residual)
     {
         this.array = array;
         this.buffer = buffer;
         this.offset = offset;
         this.count = count;
         this.op = op;
-        this.residual = null;
+        this.residual = residual;
         this.stats = null;
         this.failure = null;
         this.status = PENDING;

@@ -243,7 +243,7 @@ public final class Collective implements AutoCloseable
     public ReduceStats allReduce(final float[] data, final int offset, final int count, final ReduceOp op)
     {
         checkRange(offset, count, data.length);
-        return await(submitBlocking(data, null, offset, count, op));
+        return await(submitBlocking(data, null, offset, count, op, null));
     }
 
     /**
@@ -257,7 +257,7 @@ public final class Collective implements AutoCloseable
     public ReduceStats allReduce(final FloatBuffer data, final ReduceOp op)
     {
         checkBuffer(data);
-        return await(submitBlocking(null, data, data.position(), data.remaining(), op));
+        return await(submitBlocking(null, data, data.position(), data.remaining(), op, null));
     }
 
     /**
@@ -269,7 +269,7 @@ public final class Collective implements AutoCloseable
      */
     public CompletableFuture<ReduceStats> allReduceAsync(final float[] data, final ReduceOp op)
     {
-        return submitAsync(data, null, 0, data.length, op);
+        return submitAsync(data, null, 0, data.length, op, null);
     }
 
     /**
@@ -283,7 +283,7 @@ public final class Collective implements AutoCloseable
     public CompletableFuture<ReduceStats> allReduceAsync(final FloatBuffer data, final ReduceOp op)
     {
         checkBuffer(data);
-        return submitAsync(null, data, data.position(), data.remaining(), op);
+        return submitAsync(null, data, data.position(), data.remaining(), op, null);
     }
 
     /**
@@ -387,12 +387,6 @@ public final class Collective implements AutoCloseable
     }
 
     private CallRequest submitBlocking(
-        final float[] array, final FloatBuffer buffer, final int offset, final int count, final ReduceOp op)
-    {
-        return submitBlocking(array, buffer, offset, count, op, null);
-    }
-
-    private CallRequest submitBlocking(
         final float[] array,
         final FloatBuffer buffer,
         final int offset,
@@ -406,8 +400,7 @@ public final class Collective implements AutoCloseable
                 "use allReduceAsync to queue calls from several threads");
         }
         final CallRequest request = blockingRequest;
-        request.set(array, buffer, offset, count, op);
-        request.residual = residual;
+        request.set(array, buffer, offset, count, op, residual);
         request.waiter = Thread.currentThread();
         if (!submit(request))
         {
@@ -415,12 +408,6 @@ public final class Collective implements AutoCloseable
             throw new CollectiveException(CollectiveException.Reason.CLOSED, "allReduce after close");
         }
         return request;
-    }
-
-    private CompletableFuture<ReduceStats> submitAsync(
-        final float[] array, final FloatBuffer buffer, final int offset, final int count, final ReduceOp op)
-    {
-        return submitAsync(array, buffer, offset, count, op, null);
     }
 
     private CompletableFuture<ReduceStats> submitAsync(
@@ -433,8 +420,7 @@ public final class Collective implements AutoCloseable
     {
         checkRange(offset, count, array != null ? array.length : buffer.capacity());
         final CallRequest request = new CallRequest(this);
-        request.set(array, buffer, offset, count, op);
-        request.residual = residual;
+        request.set(array, buffer, offset, count, op, residual);
         request.future = new CompletableFuture<>();
         if (!submit(request))
         {
