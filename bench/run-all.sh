@@ -9,19 +9,21 @@
 #
 # Usage: bench/run-all.sh [--quick] [--workers N] [--sizes LIST] [--codecs LIST] [--emu-sizes LIST] [--no-build]
 #                         [--no-install] [--skip ceiling,ina,peers,emu] [--ina-bench PATH] [--data DIR]
-#                         [--repeat K]
+#                         [--repeat K] [--java-home DIR]
 #   --quick        a short run (a few minutes): 4KiB,1MiB,16MiB, few iterations, no epp-2235 emulated run
 #   --repeat K     loopback runs of INA and the peers, interleaved (INA, Gloo, MPI, INA, ...); RESULTS.md takes
 #                  each case's median p50 run (default 3, 1 with --quick): a shared machine's load comes and goes
 #   --sizes        default 4KiB,64KiB,1MiB,16MiB,64MiB (up to 256MiB)
 #   --codecs       INA codecs, default FP32,FIXED32 and INT8 when this INA has it
 #   --no-build     use the bench/target/benchmarks.jar already built
+#   --java-home    JDK that runs INA (default: $JAVA_HOME if set, else the newest JDK 21+ under /usr/lib/jvm, else
+#                  `java`): C2 vectorises INA's int<->float codec loops from JDK 21 on, not on 17 (bench/E2E.md)
 # Every step is bounded in time; a failed step is reported and the others still run (exit 1 at the end).
 set -euo pipefail
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "${bench}/.." && pwd)"
 quick=0 workers=4 sizes="" codecs="" emu_sizes="" build=1 install=1 skip="" ina="${bench}/bin/ina-bench"
-data="${bench}/results/data" repeat=""
+data="${bench}/results/data" repeat="" java_home="${JAVA_HOME:-}" build_java_home="${JAVA_HOME:-}"
 args_seen="$*"
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -36,7 +38,8 @@ while [[ $# -gt 0 ]]; do
         --ina-bench) ina="$2"; shift 2 ;;
         --data) data="$2"; shift 2 ;;
         --repeat) repeat="$2"; shift 2 ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        --java-home) java_home="$2"; shift 2 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "run-all.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -58,13 +61,30 @@ fi
 skipped() { [[ ",${skip}," == *",$1,"* ]]; }
 say() { echo "[run-all $(date +%H:%M:%S)] $*" >&2; }
 failed=()
+if [[ -z "$java_home" ]]; then
+    # The newest JDK 21+ installed the Debian way (/usr/lib/jvm/<name>/bin/java with a release file).
+    best=0
+    for release in /usr/lib/jvm/*/release; do
+        [[ -x "$(dirname "$release")/bin/java" ]] || continue
+        major="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release")"
+        if [[ "$major" =~ ^[0-9]+$ ]] && (( major >= 21 && major > best )); then
+            best="$major" java_home="$(dirname "$release")"
+        fi
+    done
+fi
+if [[ -n "$java_home" ]]; then
+    [[ -x "${java_home}/bin/java" ]] || { echo "run-all.sh: no ${java_home}/bin/java" >&2; exit 2; }
+    export JAVA_HOME="$java_home"
+fi
+java_bin="${JAVA_HOME:+${JAVA_HOME}/bin/}java"
 
 if [[ $install -eq 1 ]]; then
     "${bench}/peers/install.sh" || failed+=(install)
 fi
 if [[ $build -eq 1 ]]; then
     say "building INA (mvn -B -q package -DskipTests)"
-    (cd "$root" && timeout 1200 mvn -B -q package -DskipTests) || failed+=(build)
+    (cd "$root" && if [[ -n "$build_java_home" ]]; then export JAVA_HOME="$build_java_home"; else unset JAVA_HOME; fi &&
+        timeout 1200 mvn -B -q package -DskipTests) || failed+=(build)
 fi
 if [[ -z "$codecs" ]]; then
     codecs=FP32,FIXED32
@@ -81,7 +101,7 @@ rm -f "${data}"/*.csv "${data}/run-info.txt"
     echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "command=bench/run-all.sh ${args_seen}"
     echo "commit=$(git -C "$root" log -1 --format='%h %s' 2> /dev/null | cut -c1-80 || true)"
-    echo "java=$(java -version 2>&1 | head -1 || true)"
+    echo "java=$("$java_bin" -version 2>&1 | head -1 || true)"
     echo "torch=$(/usr/bin/python3 -c 'import torch; print(torch.__version__)' 2> /dev/null || true)"
     echo "openmpi=$(mpirun --version 2> /dev/null | head -1 || true)"
     echo "iperf3=$(iperf3 --version 2> /dev/null | head -1 || true)"

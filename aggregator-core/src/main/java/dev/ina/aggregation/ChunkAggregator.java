@@ -62,8 +62,10 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
     private final IntArrayList expiredJobs = new IntArrayList();
     private final HeaderFlyweight in = new HeaderFlyweight();
     private final ControlFlyweight inControl = new ControlFlyweight();
-    private final UnsafeBuffer sendBuffer =
+    private final UnsafeBuffer ownSendBuffer =
         new UnsafeBuffer(ByteBuffer.allocateDirect(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH));
+    /** The frame being written: the sender's claimed memory (sent without a copy) or {@link #ownSendBuffer}. */
+    private MutableDirectBuffer sendBuffer = ownSendBuffer;
     private final ControlFlyweight out = new ControlFlyweight();
     private final SplittableRandom random;
     private final int shard;
@@ -545,7 +547,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
 
     private void sendGone(final Job job, final int sequence, final int peer, final int rank)
     {
-        out.wrap(sendBuffer, 0, sendBuffer.capacity());
+        wrapOut();
         out.writeHeader(FrameDescriptor.TYPE_GONE, job.codec.id())
             .flags(FrameDescriptor.shadowSetOf(sequence, job.windowShift) * FLAG_SHADOW_SET)
             .jobId(job.jobId)
@@ -590,7 +592,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
     private void sendResult(final Job job, final int set, final int peer, final int destinations)
     {
         final int sequence = job.setSequence[set];
-        out.wrap(sendBuffer, 0, sendBuffer.capacity());
+        wrapOut();
         out.writeHeader(FrameDescriptor.TYPE_RESULT, job.codec.id())
             .flags(job.setFlags[set] | ((set & 1) != 0 ? FLAG_SHADOW_SET : 0))
             .jobId(job.jobId)
@@ -612,7 +614,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
 
     private void sendPending(final Job job, final int set, final int peer, final int rank)
     {
-        out.wrap(sendBuffer, 0, sendBuffer.capacity());
+        wrapOut();
         out.writeHeader(FrameDescriptor.TYPE_PENDING, job.codec.id())
             .jobId(job.jobId)
             .sessionToken(job.token)
@@ -747,7 +749,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
 
     private void sendJoinPending(final Job job, final int rank, final int nonce, final int peer)
     {
-        out.wrap(sendBuffer, 0, sendBuffer.capacity());
+        wrapOut();
         out.writeHeader(FrameDescriptor.TYPE_PENDING, FrameDescriptor.CODEC_NONE)
             .jobId(job.jobId)
             .rank(rank)
@@ -760,7 +762,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
 
     private void redirect(final int jobId, final int rank, final int nonce, final int owner, final int peer)
     {
-        out.wrap(sendBuffer, 0, sendBuffer.capacity());
+        wrapOut();
         out.writeHeader(FrameDescriptor.TYPE_ERROR, FrameDescriptor.CODEC_NONE)
             .jobId(jobId)
             .rank(rank)
@@ -892,7 +894,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
 
     private void sendJoinAck(final Job job, final int rank)
     {
-        out.wrap(sendBuffer, 0, sendBuffer.capacity());
+        wrapOut();
         out.writeHeader(FrameDescriptor.TYPE_JOIN_ACK, job.codec.id())
             .jobId(job.jobId)
             .sessionToken(job.token)
@@ -1001,7 +1003,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         final String message,
         final int peer)
     {
-        out.wrap(sendBuffer, 0, sendBuffer.capacity());
+        wrapOut();
         out.writeHeader(type, FrameDescriptor.CODEC_NONE)
             .jobId(jobId)
             .sessionToken(token)
@@ -1011,6 +1013,16 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         out.message(message);
         countSend(sender.send(sendBuffer, 0, out.frameLength(), peer), out.frameLength(), 1);
         counters.increment(CounterDescriptor.ERRORS_SENT);
+    }
+
+    /**
+     * Starts a frame: {@link #out} on the sender's claimed memory (sent without a copy) or on our own buffer.
+     */
+    private void wrapOut()
+    {
+        final MutableDirectBuffer claimed = sender.claim();
+        sendBuffer = claimed != null ? claimed : ownSendBuffer;
+        out.wrap(sendBuffer, 0, sendBuffer.capacity());
     }
 
     private void countSend(final int result, final int length, final int destinations)

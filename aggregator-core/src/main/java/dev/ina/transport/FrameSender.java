@@ -1,11 +1,13 @@
 package dev.ina.transport;
 
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 
 /**
  * Sends frames to peers; implemented by the transport, called by the engines on their own thread.
- * The frame is copied before the call returns, so the caller may reuse its buffer at once. Sends may be batched
- * by the transport until its owner flushes them.
+ * The frame is copied before the call returns, so the caller may reuse its buffer at once, unless it was written
+ * in place into the buffer that {@link #claim()} returned (as Aeron's {@code tryClaim}), which the transport then
+ * sends without a copy. Sends may be batched by the transport until its owner flushes them.
  */
 public interface FrameSender
 {
@@ -26,6 +28,21 @@ public interface FrameSender
      * @return {@link #OK}, {@link #BACK_PRESSURED} or {@link #NOT_CONNECTED}.
      */
     int send(DirectBuffer buffer, int offset, int length, int peer);
+
+    /**
+     * Memory to write the next frame into, so that sending it costs no copy: a frame written from index 0 of the
+     * returned buffer and then passed to {@code send} with that same buffer and offset 0 goes out as it is. The
+     * buffer holds at least {@link dev.ina.protocol.FrameDescriptor#MAX_UDP_PAYLOAD_LENGTH} bytes and is the
+     * engine's until it sends from it or claims again; after a send its memory belongs to the transport, so the
+     * engine claims again for the next frame. A claimed buffer that is never sent is simply reused.
+     *
+     * @return the buffer, or null when this transport has none: the engine writes into its own buffer and
+     *         {@code send} copies it (the default).
+     */
+    default MutableDirectBuffer claim()
+    {
+        return null;
+    }
 
     /**
      * Sends the same frame to several peers; the transport may copy it once and share the copy.

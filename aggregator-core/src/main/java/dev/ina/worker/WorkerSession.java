@@ -89,8 +89,10 @@ public final class WorkerSession implements FrameHandler
     private String aggregatorName;
     private int redirectPort;
 
-    private final UnsafeBuffer frameBuffer =
+    private final UnsafeBuffer ownFrameBuffer =
         new UnsafeBuffer(ByteBuffer.allocateDirect(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH));
+    /** The frame being written: the sender's claimed memory (sent without a copy) or {@link #ownFrameBuffer}. */
+    private MutableDirectBuffer frameBuffer = ownFrameBuffer;
     private final ControlFlyweight out = new ControlFlyweight();
     private final ControlFlyweight in = new ControlFlyweight();
     private final GradientView gradient;
@@ -1120,6 +1122,8 @@ public final class WorkerSession implements FrameHandler
 
     private ControlFlyweight header(final byte type, final int flags)
     {
+        final MutableDirectBuffer claimed = sender.claim();
+        frameBuffer = claimed != null ? claimed : ownFrameBuffer;
         out.wrap(frameBuffer, 0, frameBuffer.capacity());
         out.writeHeader(type, type == FrameDescriptor.TYPE_LEAVE ? FrameDescriptor.CODEC_NONE : config.codec().id());
         out.flags(flags).jobId(config.jobId()).rank(rank);

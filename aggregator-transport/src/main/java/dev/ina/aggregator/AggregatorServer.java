@@ -104,6 +104,7 @@ public final class AggregatorServer implements AutoCloseable
         void start(final AggregatorConfig config, final int index, final int[] ports)
         {
             sender = new NettyFrameSender(channel, peers, config.sendLoss());
+            channel.closeFuture().addListener(closed -> sender.close());
             engine = new ChunkAggregator(config, sender, counters, new SecureRandom().nextLong(), index, ports);
             final EventLoop loop = channel.eventLoop();
             // Publish engine and sender to the event loop before the first datagram is handled.

@@ -120,6 +120,7 @@ public final class Collective implements AutoCloseable
         }
         loop = channel.eventLoop();
         sender = new NettyFrameSender(channel, null, config.sendLoss());
+        channel.closeFuture().addListener(closedChannel -> sender.close());
         int nonce;
         do
         {

@@ -1,29 +1,46 @@
 package dev.ina.transport.netty;
 
+import dev.ina.protocol.FrameDescriptor;
 import dev.ina.transport.FrameSender;
 import dev.ina.transport.LossGenerator;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.DatagramPacket;
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.UnsafeApi;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.net.InetSocketAddress;
 
 /**
- * {@link FrameSender} over a Netty datagram channel. Each frame is copied once into a pooled direct buffer
- * (a multi-destination frame once for all destinations, shared by reference count) and written without a flush;
- * the owner flushes after each batch, so the channel can send many datagrams per system call (sendmmsg).
- * On a connected channel the buffer is written as is, with no {@code DatagramPacket}. Runs on the channel's event
- * loop. Internal to INA's transports.
+ * {@link FrameSender} over a Netty datagram channel. Frames are written without a flush; the owner flushes after
+ * each batch, so the channel can send many datagrams per system call (sendmmsg). On a connected channel a frame is
+ * written as a bare buffer, with no {@code DatagramPacket}.
+ * <p>
+ * Engines write frames in place ({@link #claim()}): frames are carved one after another out of a pooled direct
+ * block of {@value #BLOCK_BYTES} bytes, each sent as a reference-counted slice of it, so a frame costs neither a
+ * copy nor an allocation of its own, and a multi-destination frame is shared by all its destinations. The block
+ * goes back to the pool once this sender has moved to the next one and the channel has written the last slice.
+ * A frame passed in any other buffer is copied once into a pooled buffer. Runs on the channel's event loop.
+ * Internal to INA's transports.
  */
 public final class NettyFrameSender implements FrameSender
 {
     private static final int FLUSH_THRESHOLD_BYTES = 1024 * 1024;
+    private static final int BLOCK_BYTES = 1024 * 1024;
+    private static final int MAX_FRAME_BYTES = FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH;
+    /** Frames in a block start on cache-line boundaries. */
+    private static final int FRAME_ALIGNMENT = 64;
 
     private final Channel channel;
     private final PeerTable peers;
     private final LossGenerator loss;
+    private final UnsafeBuffer claimed = new UnsafeBuffer(0, 0);
+    private ByteBuf block;
+    private int blockPosition;
+    private int claimedAt;
+    private boolean closed;
     private int unflushedBytes;
 
     /**
@@ -41,6 +58,30 @@ public final class NettyFrameSender implements FrameSender
     }
 
     @Override
+    public MutableDirectBuffer claim()
+    {
+        if (closed)
+        {
+            return null;
+        }
+        if (block == null || block.capacity() - blockPosition < MAX_FRAME_BYTES)
+        {
+            final ByteBuf next = channel.alloc().directBuffer(BLOCK_BYTES, BLOCK_BYTES);
+            if (!next.hasMemoryAddress())
+            {
+                next.release();
+                return null;
+            }
+            releaseBlock();
+            block = next;
+            blockPosition = 0;
+        }
+        claimedAt = blockPosition;
+        claimed.wrap(block.memoryAddress() + claimedAt, MAX_FRAME_BYTES);
+        return claimed;
+    }
+
+    @Override
     public int send(final DirectBuffer buffer, final int offset, final int length, final int peer)
     {
         final InetSocketAddress address = peers == null ? null : peers.address(peer);
@@ -52,7 +93,7 @@ public final class NettyFrameSender implements FrameSender
         {
             return OK;
         }
-        final ByteBuf buf = copy(buffer, offset, length);
+        final ByteBuf buf = frame(buffer, offset, length);
         channel.write(address == null ? buf : new DatagramPacket(buf, address), channel.voidPromise());
         written(length);
         return OK;
@@ -67,7 +108,7 @@ public final class NettyFrameSender implements FrameSender
             return FrameSender.super.send(buffer, offset, length, peerIds, peerCount);
         }
         int result = OK;
-        final ByteBuf buf = copy(buffer, offset, length);
+        final ByteBuf buf = frame(buffer, offset, length);
         try
         {
             for (int i = 0; i < peerCount; i++)
@@ -103,12 +144,46 @@ public final class NettyFrameSender implements FrameSender
         }
     }
 
+    /**
+     * Gives the current block back to the pool (once the channel has written its last frame from it); frames sent
+     * later are copied. For the owner, on the event loop, when the channel has closed.
+     */
+    public void close()
+    {
+        closed = true;
+        releaseBlock();
+    }
+
     private void written(final int length)
     {
         unflushedBytes += length;
         if (unflushedBytes >= FLUSH_THRESHOLD_BYTES)
         {
             flush();
+        }
+    }
+
+    /**
+     * The frame as a buffer the channel may own: a slice of the block when it was written in place (the next
+     * claim starts after it; sending the same claimed frame again slices the same bytes), otherwise a copy.
+     */
+    private ByteBuf frame(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (buffer == claimed && offset == 0 && block != null)
+        {
+            blockPosition = claimedAt + ((length + FRAME_ALIGNMENT - 1) & -FRAME_ALIGNMENT);
+            return block.retainedSlice(claimedAt, length);
+        }
+        return copy(buffer, offset, length);
+    }
+
+    private void releaseBlock()
+    {
+        if (block != null)
+        {
+            block.release();
+            block = null;
+            claimed.wrap(0, 0);
         }
     }
 
