@@ -89,13 +89,27 @@ public final class FixedPoint
      */
     public static int exponentOf(final float[] values, final int index, final int count)
     {
-        float max = 0.0f;
-        for (int i = index, end = index + count; i < end; i++)
+        // Four running maxima over the four quarters of the run: Math.max propagates NaN, so one check after the
+        // loop finds it. The loop vectorises (a loop over the raw bits does not on JDK 17), and four independent
+        // reductions hide the latency of the one chain a single maximum would be (3-4x faster on JDK 25, within
+        // 5 % on JDK 17; see CodecBenchmark.exponentOf). The maximum of magnitudes does not depend on order.
+        final int quarter = count >> 2;
+        float max0 = 0.0f;
+        float max1 = 0.0f;
+        float max2 = 0.0f;
+        float max3 = 0.0f;
+        for (int i = index, end = index + quarter; i < end; i++)
         {
-            // Math.max propagates NaN, so one check after the loop finds it; this form vectorises (see
-            // CodecBenchmark.exponentOf), a loop over the raw bits does not on JDK 17.
-            max = Math.max(max, Math.abs(values[i]));
+            max0 = Math.max(max0, Math.abs(values[i]));
+            max1 = Math.max(max1, Math.abs(values[i + quarter]));
+            max2 = Math.max(max2, Math.abs(values[i + 2 * quarter]));
+            max3 = Math.max(max3, Math.abs(values[i + 3 * quarter]));
         }
+        for (int i = index + 4 * quarter, end = index + count; i < end; i++)
+        {
+            max0 = Math.max(max0, Math.abs(values[i]));
+        }
+        final float max = Math.max(Math.max(max0, max1), Math.max(max2, max3));
         if (max == 0.0f)
         {
             return FrameDescriptor.EXPONENT_ZERO;
@@ -178,6 +192,17 @@ public final class FixedPoint
             for (int i = 0; i < count; i++)
             {
                 dst[dstIndex + i] = (float)(sums[i] * unscale);
+            }
+        }
+        else if ((divisor & (divisor - 1)) == 0)
+        {
+            // A power-of-two divisor: 1 / d is exact, and x * 2^-k is the same correctly rounded value as x / 2^k
+            // (also when subnormal), so the multiply gives the bits of the division at a fraction of its cost.
+            final double factor = unscale * numerator;
+            final double reciprocal = 1.0d / divisor;
+            for (int i = 0; i < count; i++)
+            {
+                dst[dstIndex + i] = (float)(sums[i] * factor * reciprocal);
             }
         }
         else

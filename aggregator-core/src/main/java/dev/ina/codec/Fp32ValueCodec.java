@@ -50,6 +50,15 @@ final class Fp32ValueCodec extends ValueCodec
                 dst[i] = (float)(dst[i] * factor);
             }
         }
+        else if (divisor != 1 && (divisor & (divisor - 1)) == 0)
+        {
+            // Exact reciprocal of a power of two: the multiply gives the bits of the division (see FixedPoint).
+            final float reciprocal = 1.0f / divisor;
+            for (int i = dstIndex, end = dstIndex + count; i < end; i++)
+            {
+                dst[i] *= reciprocal;
+            }
+        }
         else if (divisor != 1)
         {
             final float d = divisor;

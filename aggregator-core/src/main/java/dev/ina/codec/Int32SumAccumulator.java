@@ -23,42 +23,22 @@ final class Int32SumAccumulator extends SumAccumulator
 
     public void store(final DirectBuffer src, final int srcOffset, final int count, final int set)
     {
-        final int[] sums = this.sums;
         final int base = set * elementsPerPacket;
         BufferArrays.getInts(src, srcOffset, sums, base, count);
-        final int limit = this.limit;
-        for (int i = base, end = base + count; i < end; i++)
-        {
-            sums[i] = Math.max(-limit, Math.min(limit, sums[i]));
-        }
+        clamp(sums, base, count, limit);
     }
 
     public void add(final DirectBuffer src, final int srcOffset, final int count, final int set)
     {
-        final int[] sums = this.sums;
-        final int[] scratch = this.scratch;
         BufferArrays.getInts(src, srcOffset, scratch, 0, count);
-        final int base = set * elementsPerPacket;
-        final int limit = this.limit;
-        for (int i = 0; i < count; i++)
-        {
-            sums[base + i] += Math.max(-limit, Math.min(limit, scratch[i]));
-        }
+        addClamped(sums, set * elementsPerPacket, scratch, count, limit);
     }
 
     public void addShifted(final DirectBuffer src, final int srcOffset, final int count, final int set,
         final int shift)
     {
-        final int[] sums = this.sums;
-        final int[] scratch = this.scratch;
         BufferArrays.getInts(src, srcOffset, scratch, 0, count);
-        final int base = set * elementsPerPacket;
-        final int limit = this.limit;
-        final int s = Math.min(shift, Integer.SIZE - 1);
-        for (int i = 0; i < count; i++)
-        {
-            sums[base + i] += Math.max(-limit, Math.min(limit, scratch[i])) >> s;
-        }
+        addShiftedClamped(sums, set * elementsPerPacket, scratch, count, limit, shift);
     }
 
     public void rescale(final int set, final int count, final int shift)

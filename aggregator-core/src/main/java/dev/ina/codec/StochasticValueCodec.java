@@ -37,6 +37,7 @@ final class StochasticValueCodec extends ValueCodec
     private final int[] ints;
     private final short[] shorts;
     private final byte[] bytes;
+    private final int[] noiseIndex;
 
     StochasticValueCodec(final Codec codec, final int elementsPerPacket, final int worldSize)
     {
@@ -50,6 +51,11 @@ final class StochasticValueCodec extends ValueCodec
         ints = new int[elementsPerPacket];
         shorts = new short[elementsPerPacket];
         bytes = new byte[elementsPerPacket];
+        noiseIndex = new int[elementsPerPacket];
+        for (int i = 0; i < elementsPerPacket; i++)
+        {
+            noiseIndex[i] = i * GOLDEN;
+        }
     }
 
     public Codec codec()
@@ -87,11 +93,21 @@ final class StochasticValueCodec extends ValueCodec
         if (shift <= Float.MAX_EXPONENT)
         {
             final float scale = Math.scalb(1.0f, shift);
+            // Two passes so that each vectorises: the conversion (JDK 25 vectorises it, JDK 17 does not) and an
+            // int-only pass without the clamps (Math.min/max on ints stops JDK 17's vectoriser). The int pass
+            // checks that no clamp could bind; if one could, the clamping loop reruns.
             for (int i = 0; i < count; i++)
             {
-                // Clamp first: a value above the agreed exponent must not wrap when the noise is added.
-                final int t = Math.max(-limit, Math.min(limit, (int)(values[index + i] * scale)));
-                ints[i] = Math.max(-max, Math.min(max, (t + noise(key, i)) >> fractionBits));
+                ints[i] = (int)(values[index + i] * scale);
+            }
+            if (!roundUnclamped(count, key))
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    // Clamp first: a value above the agreed exponent must not wrap when the noise is added.
+                    final int t = Math.max(-limit, Math.min(limit, (int)(values[index + i] * scale)));
+                    ints[i] = Math.max(-max, Math.min(max, (t + noise(key, i)) >> fractionBits));
+                }
             }
         }
         else
@@ -104,6 +120,39 @@ final class StochasticValueCodec extends ValueCodec
                 ints[i] = Math.max(-max, Math.min(max, (t + noise(key, i)) >> fractionBits));
             }
         }
+    }
+
+    /**
+     * Adds the noise to the scaled values in {@link #ints} and drops the fraction bits, without clamping. The result
+     * equals the clamped one when every scaled value {@code t} lies in {@code [-bound, bound]},
+     * {@code bound = 2^30 - 2^F}: then {@code t} is inside the first clamp and {@code (t + u) >> F} inside
+     * {@code ±(2^B - 1)}, as {@code 0 <= u < 2^F}.
+     *
+     * @param count number of values.
+     * @param key   noise key.
+     * @return false if some value lies outside {@code [-bound, bound]}, in which case the caller must redo the
+     *         chunk with the clamps.
+     */
+    private boolean roundUnclamped(final int count, final int key)
+    {
+        final int[] ints = this.ints;
+        final int[] noiseIndex = this.noiseIndex;
+        final int fractionBits = this.fractionBits;
+        final int noiseShift = Integer.SIZE - fractionBits;
+        final int keyHash = key * GOLDEN;
+        final int bound = (1 << SUM_BITS) - (1 << fractionBits);
+        int outside = 0;
+        for (int i = 0; i < count; i++)
+        {
+            final int t = ints[i];
+            // Negative iff t is outside [-bound, bound] (either sum wraps for t near the int range's ends); an OR
+            // reduction vectorises where a running min/max on JDK 17 does not.
+            outside |= (t + bound) | (bound - t);
+            // (key + i) * GOLDEN == key * GOLDEN + i * GOLDEN modulo 2^32; the index read from an array, not the
+            // loop counter used as a value, lets the loop vectorise.
+            ints[i] = (t + (mix(keyHash + noiseIndex[i]) >>> noiseShift)) >> fractionBits;
+        }
+        return outside >= 0;
     }
 
     private int noise(final int key, final int i)

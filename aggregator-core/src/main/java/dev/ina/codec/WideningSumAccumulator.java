@@ -33,40 +33,20 @@ final class WideningSumAccumulator extends SumAccumulator
 
     public void store(final DirectBuffer src, final int srcOffset, final int count, final int set)
     {
-        final int[] sums = this.sums;
         final int base = set * elementsPerPacket;
-        final int[] values = read(src, srcOffset, count);
-        final int limit = this.limit;
-        for (int i = 0; i < count; i++)
-        {
-            sums[base + i] = Math.max(-limit, Math.min(limit, values[i]));
-        }
+        System.arraycopy(read(src, srcOffset, count), 0, sums, base, count);
+        clamp(sums, base, count, limit);
     }
 
     public void add(final DirectBuffer src, final int srcOffset, final int count, final int set)
     {
-        final int[] sums = this.sums;
-        final int base = set * elementsPerPacket;
-        final int[] values = read(src, srcOffset, count);
-        final int limit = this.limit;
-        for (int i = 0; i < count; i++)
-        {
-            sums[base + i] += Math.max(-limit, Math.min(limit, values[i]));
-        }
+        addClamped(sums, set * elementsPerPacket, read(src, srcOffset, count), count, limit);
     }
 
     public void addShifted(final DirectBuffer src, final int srcOffset, final int count, final int set,
         final int shift)
     {
-        final int[] sums = this.sums;
-        final int base = set * elementsPerPacket;
-        final int[] values = read(src, srcOffset, count);
-        final int limit = this.limit;
-        final int s = Math.min(shift, Integer.SIZE - 1);
-        for (int i = 0; i < count; i++)
-        {
-            sums[base + i] += Math.max(-limit, Math.min(limit, values[i])) >> s;
-        }
+        addShiftedClamped(sums, set * elementsPerPacket, read(src, srcOffset, count), count, limit, shift);
     }
 
     public void rescale(final int set, final int count, final int shift)
