@@ -16,8 +16,8 @@
 #   --sizes        default 4KiB,64KiB,1MiB,16MiB,64MiB (up to 256MiB)
 #   --codecs       INA codecs, default FP32,FIXED32 and INT8 when this INA has it
 #   --no-build     use the bench/target/benchmarks.jar already built
-#   --java-home    JDK that runs INA (default: $JAVA_HOME if set, else the newest JDK 21+ under /usr/lib/jvm, else
-#                  `java`): C2 vectorises INA's int<->float codec loops from JDK 21 on, not on 17 (bench/E2E.md)
+#   --java-home    JDK that runs INA (default: $JAVA_HOME if set, else the newest JDK under /usr/lib/jvm, else
+#                  `java`): JDK 25's C2 vectorises INA's int<->float codec loops, JDK 17's does not (README)
 # Every step is bounded in time; a failed step is reported and the others still run (exit 1 at the end).
 set -euo pipefail
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -62,12 +62,12 @@ skipped() { [[ ",${skip}," == *",$1,"* ]]; }
 say() { echo "[run-all $(date +%H:%M:%S)] $*" >&2; }
 failed=()
 if [[ -z "$java_home" ]]; then
-    # The newest JDK 21+ installed the Debian way (/usr/lib/jvm/<name>/bin/java with a release file).
+    # The newest JDK installed the Debian way (/usr/lib/jvm/<name>/bin/java with a release file).
     best=0
     for release in /usr/lib/jvm/*/release; do
         [[ -x "$(dirname "$release")/bin/java" ]] || continue
         major="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release")"
-        if [[ "$major" =~ ^[0-9]+$ ]] && (( major >= 21 && major > best )); then
+        if [[ "$major" =~ ^[0-9]+$ ]] && (( major > best )); then
             best="$major" java_home="$(dirname "$release")"
         fi
     done
