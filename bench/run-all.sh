@@ -45,7 +45,7 @@ while [[ $# -gt 0 ]]; do
 done
 if [[ $quick -eq 1 ]]; then
     : "${sizes:=4KiB,1MiB,16MiB}" "${emu_sizes:=64KiB,1MiB,16MiB}"
-    ina_iter=(--iterations 5 --warmup 2 --group-warmup-seconds 2)
+    ina_iter=(--iterations 5 --warmup 2 --group-warmup-seconds 2 --first-warmup-seconds 6)
     peer_iter=(--iterations 10 --min-iterations 3 --warmup 3 --max-seconds 5)
     emu_iter=(--iterations 5 --warmup 2)
     emu_epp=auto ceiling_seconds=2

@@ -59,6 +59,7 @@ final class RankRunner
     private static final class CaseState
     {
         final long startNs = System.nanoTime();
+        double warmupSeconds;
         int warmups;
         int measured;
         boolean measuring;
@@ -181,6 +182,7 @@ final class RankRunner
         int count = (int)(bytes / Float.BYTES);
         final Histogram histogram = new Histogram(HIGHEST_TRACKABLE_NS, 3);
         final CaseState state = new CaseState();
+        state.warmupSeconds = options.warmupSeconds(group.index());
         final String where = "rank " + rank + ", " + group.codec() + " " + group.mode() + " " +
             ByteSizes.format(bytes);
         if (progress != null && caseNumber > 0)
@@ -190,7 +192,7 @@ final class RankRunner
         else if (progress != null)
         {
             progress.message(String.format(Locale.ROOT, "warming up %s %s: %s s of %s and %s calls",
-                group.codec(), group.mode(), options.groupWarmupSeconds, ByteSizes.format(plan.minBytes()),
+                group.codec(), group.mode(), state.warmupSeconds, ByteSizes.format(plan.minBytes()),
                 ByteSizes.format(bytes)));
         }
         float decision;
@@ -256,7 +258,7 @@ final class RankRunner
         {
             return STOP;
         }
-        return nowNs - state.startNs < options.groupWarmupSeconds * 1e9 ? WARMUP : DONE;
+        return nowNs - state.startNs < state.warmupSeconds * 1e9 ? WARMUP : DONE;
     }
 
     private float decide(final CaseState state)
