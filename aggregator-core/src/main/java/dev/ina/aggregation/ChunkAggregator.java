@@ -27,6 +27,7 @@ import static dev.ina.protocol.FrameDescriptor.HEADER_LENGTH;
 import static dev.ina.status.CounterDescriptor.DROP_CODEC;
 import static dev.ina.status.CounterDescriptor.DROP_CONTROL;
 import static dev.ina.status.CounterDescriptor.DROP_DUPLICATE;
+import static dev.ina.status.CounterDescriptor.DROP_ENDED_JOB;
 import static dev.ina.status.CounterDescriptor.DROP_EXPONENT;
 import static dev.ina.status.CounterDescriptor.DROP_LENGTH;
 import static dev.ina.status.CounterDescriptor.DROP_RANK;
@@ -51,6 +52,7 @@ import static dev.ina.status.CounterDescriptor.DROP_VERSION;
  */
 public final class ChunkAggregator implements FrameHandler, AutoCloseable
 {
+    private static final int ENDED_JOBS_KEPT = 16;
     private static final long HOUSEKEEPING_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final int MAX_LISTED_RANKS = 16;
     private static final long MIN_DEADLINE_NS = TimeUnit.MICROSECONDS.toNanos(100);
@@ -60,6 +62,9 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
     private final Counters counters;
     private final Int2ObjectHashMap<Job> jobs = new Int2ObjectHashMap<>();
     private final IntArrayList expiredJobs = new IntArrayList();
+    /** (job id, session token) of the last {@value #ENDED_JOBS_KEPT} jobs that ended, oldest overwritten first. */
+    private final long[] endedJobs = new long[ENDED_JOBS_KEPT];
+    private int endedJobsNext;
     private final HeaderFlyweight in = new HeaderFlyweight();
     private final ControlFlyweight inControl = new ControlFlyweight();
     private final UnsafeBuffer ownSendBuffer =
@@ -251,12 +256,12 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         final Job job = jobs.get(in.jobId());
         if (job == null || !job.started)
         {
-            counters.increment(DROP_UNKNOWN_JOB);
+            counters.increment(hasEnded(in.jobId(), in.sessionToken()) ? DROP_ENDED_JOB : DROP_UNKNOWN_JOB);
             return null;
         }
         if (in.sessionToken() != job.token)
         {
-            counters.increment(DROP_TOKEN);
+            counters.increment(hasEnded(in.jobId(), in.sessionToken()) ? DROP_ENDED_JOB : DROP_TOKEN);
             return null;
         }
         final int rank = in.rank();
@@ -985,12 +990,36 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
     private void removeJob(final Job job)
     {
         jobs.remove(job.jobId);
+        if (job.started)
+        {
+            endedJobs[endedJobsNext] = endedJobKey(job.jobId, job.token);
+            endedJobsNext = (endedJobsNext + 1) % ENDED_JOBS_KEPT;
+        }
         poolBytesInUse -= job.poolBytes;
         if (job.bounded)
         {
             boundedJobs--;
         }
         counters.increment(CounterDescriptor.JOBS_ENDED);
+    }
+
+    private boolean hasEnded(final int jobId, final int token)
+    {
+        final long key = endedJobKey(jobId, token);
+        for (final long ended : endedJobs)
+        {
+            if (ended == key)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static long endedJobKey(final int jobId, final int token)
+    {
+        // Tokens are never 0 for a started job, so an unused entry (0) matches no frame of a started job.
+        return ((long)jobId << 32) | (token & 0xFFFF_FFFFL);
     }
 
     private void sendError(

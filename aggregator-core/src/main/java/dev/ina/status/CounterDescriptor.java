@@ -75,7 +75,12 @@ public enum CounterDescriptor
     DROP_CONTROL(33, "dropped: control"),
     /** Dropped, bounded mode: a contribution that arrived after its chunk finished without it (a straggler); the
      * rank gets the kept result, or GONE, to catch up. */
-    DROP_LATE(34, "dropped: late");
+    DROP_LATE(34, "dropped: late"),
+    /**
+     * Frames with the session token of a job that has ended since (extra LEAVE copies, a retransmission that
+     * crossed the last result): expected after a clean end, unlike {@link #DROP_UNKNOWN_JOB}.
+     */
+    DROP_ENDED_JOB(35, "dropped: job ended");
 
     private final int id;
     private final String label;

@@ -770,7 +770,12 @@ class ChunkAggregatorTest
         assertEquals(0, aggregator.poolBytesInUse());
         assertEquals(1, counters.get(CounterDescriptor.JOBS_ENDED));
         deliver(frames.leave(token, 1), peer(1));
-        assertEquals(1, counters.get(CounterDescriptor.DROP_UNKNOWN_JOB));
+        assertEquals(1, counters.get(CounterDescriptor.DROP_ENDED_JOB), "an extra LEAVE copy after a clean end");
+        assertEquals(0, counters.get(CounterDescriptor.DROP_UNKNOWN_JOB));
+        deliver(frames.leave(token + 1, 1), peer(1));
+        deliver(new Frames(JOB + 1, Codec.FP32, 2, WINDOW, EPP).leave(token, 1), peer(1));
+        assertEquals(2, counters.get(CounterDescriptor.DROP_UNKNOWN_JOB), "another token, another job: unknown");
+        assertEquals(1, counters.get(CounterDescriptor.DROP_ENDED_JOB));
         assertTrue(sender.frames().isEmpty());
     }
 
@@ -861,7 +866,7 @@ class ChunkAggregatorTest
         assertEquals(Job.poolBytes(Codec.FP32, WINDOW, EPP, 2), aggregator.poolBytesInUse());
 
         deliver(frames.contribution(token, 0, 1, 0, 1), peer(0));
-        assertEquals(1, counters.get(CounterDescriptor.DROP_UNKNOWN_JOB), "the old session's frames");
+        assertEquals(1, counters.get(CounterDescriptor.DROP_ENDED_JOB), "the old session's frames");
 
         sender.clear();
         deliver(frames.join(0, 6666), peer(0));
