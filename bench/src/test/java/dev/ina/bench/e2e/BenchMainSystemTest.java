@@ -26,8 +26,8 @@ class BenchMainSystemTest
         final Path json = dir.resolve("report.json");
         final Path markdown = dir.resolve("report.md");
         assertEquals(0, BenchMain.execute("run", "--workers", "2", "--sizes", "4KiB,256KiB", "--iterations", "3",
-            "--warmup", "1", "--group-warmup-seconds", "0.2", "--csv", csv.toString(), "--json", json.toString(),
-            "--markdown", markdown.toString()));
+            "--warmup", "1", "--group-warmup-seconds", "0.2", "--first-warmup-seconds", "0",
+            "--csv", csv.toString(), "--json", json.toString(), "--markdown", markdown.toString()));
 
         final List<String> lines = Files.readAllLines(csv);
         assertEquals("system,transport,workers,codec,mode,bytes,elements_per_packet,window,iterations,p50_ms,p99_ms," +
@@ -54,6 +54,7 @@ class BenchMainSystemTest
         final Path csv = dir.resolve("report.csv");
         assertEquals(0, BenchMain.execute("run", "--processes", "--workers", "2", "--sizes", "64KiB",
             "--codecs", "FIXED32", "--iterations", "3", "--warmup", "1", "--group-warmup-seconds", "0.2",
+            "--first-warmup-seconds", "0",
             "--label", "loopback, processes",
             "--csv", csv.toString()));
         final List<CaseResult> rows = ReportWriter.readCsv(csv);
@@ -70,6 +71,7 @@ class BenchMainSystemTest
         final Path csv = dir.resolve("report.csv");
         assertEquals(0, BenchMain.execute("run", "--workers", "3", "--sizes", "64KiB", "--codecs", "INT8,INT16",
             "--modes", "EXACT,BOUNDED", "--iterations", "3", "--warmup", "1", "--group-warmup-seconds", "0.1",
+            "--first-warmup-seconds", "0",
             "--csv", csv.toString()));
         final List<CaseResult> rows = ReportWriter.readCsv(csv);
         assertEquals(List.of("INT8 EXACT", "INT8 BOUNDED", "INT16 EXACT", "INT16 BOUNDED"),
