@@ -31,14 +31,14 @@ final class Int32SumAccumulator extends SumAccumulator
     public void add(final DirectBuffer src, final int srcOffset, final int count, final int set)
     {
         BufferArrays.getInts(src, srcOffset, scratch, 0, count);
-        addClamped(sums, set * elementsPerPacket, scratch, count, limit);
+        addClamped(sums, set * elementsPerPacket, scratch, count, limit, 0);
     }
 
     public void addShifted(final DirectBuffer src, final int srcOffset, final int count, final int set,
         final int shift)
     {
         BufferArrays.getInts(src, srcOffset, scratch, 0, count);
-        addShiftedClamped(sums, set * elementsPerPacket, scratch, count, limit, shift);
+        addClamped(sums, set * elementsPerPacket, scratch, count, limit, shift);
     }
 
     public void rescale(final int set, final int count, final int shift)

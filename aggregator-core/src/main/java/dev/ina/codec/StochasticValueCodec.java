@@ -106,7 +106,7 @@ final class StochasticValueCodec extends ValueCodec
                 {
                     // Clamp first: a value above the agreed exponent must not wrap when the noise is added.
                     final int t = Math.max(-limit, Math.min(limit, (int)(values[index + i] * scale)));
-                    ints[i] = Math.max(-max, Math.min(max, (t + noise(key, i)) >> fractionBits));
+                    ints[i] = Math.max(-max, Math.min(max, (t + noise(key * GOLDEN, i)) >> fractionBits));
                 }
             }
         }
@@ -117,7 +117,7 @@ final class StochasticValueCodec extends ValueCodec
             for (int i = 0; i < count; i++)
             {
                 final int t = (int)Math.max(-limit, Math.min(limit, values[index + i] * scale));
-                ints[i] = Math.max(-max, Math.min(max, (t + noise(key, i)) >> fractionBits));
+                ints[i] = Math.max(-max, Math.min(max, (t + noise(key * GOLDEN, i)) >> fractionBits));
             }
         }
     }
@@ -136,9 +136,7 @@ final class StochasticValueCodec extends ValueCodec
     private boolean roundUnclamped(final int count, final int key)
     {
         final int[] ints = this.ints;
-        final int[] noiseIndex = this.noiseIndex;
         final int fractionBits = this.fractionBits;
-        final int noiseShift = Integer.SIZE - fractionBits;
         final int keyHash = key * GOLDEN;
         final int bound = (1 << SUM_BITS) - (1 << fractionBits);
         int outside = 0;
@@ -148,16 +146,22 @@ final class StochasticValueCodec extends ValueCodec
             // Negative iff t is outside [-bound, bound] (either sum wraps for t near the int range's ends); an OR
             // reduction vectorises where a running min/max on JDK 17 does not.
             outside |= (t + bound) | (bound - t);
-            // (key + i) * GOLDEN == key * GOLDEN + i * GOLDEN modulo 2^32; the index read from an array, not the
-            // loop counter used as a value, lets the loop vectorise.
-            ints[i] = (t + (mix(keyHash + noiseIndex[i]) >>> noiseShift)) >> fractionBits;
+            ints[i] = (t + noise(keyHash, i)) >> fractionBits;
         }
         return outside >= 0;
     }
 
-    private int noise(final int key, final int i)
+    /**
+     * The noise of element {@code i}: the top {@code F} bits of {@code mix((key + i) * GOLDEN)}, computed as
+     * {@code mix(key * GOLDEN + noiseIndex[i])} (equal modulo 2^32): the index read from an array, not the loop
+     * counter used as a value, lets the loops vectorise.
+     *
+     * @param keyHash {@code key * GOLDEN}.
+     * @param i       element index in the chunk.
+     */
+    private int noise(final int keyHash, final int i)
     {
-        return mix((key + i) * GOLDEN) >>> (Integer.SIZE - fractionBits);
+        return mix(keyHash + noiseIndex[i]) >>> (Integer.SIZE - fractionBits);
     }
 
     /**

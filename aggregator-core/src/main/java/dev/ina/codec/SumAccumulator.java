@@ -148,82 +148,35 @@ public abstract class SumAccumulator
      */
     static void clamp(final int[] values, final int index, final int count, final int limit)
     {
-        if (!CLAMP_AFTER_CHECK)
+        if (CLAMP_AFTER_CHECK && !anyOutside(values, index, count, limit))
         {
-            for (int i = index, end = index + count; i < end; i++)
-            {
-                values[i] = Math.max(-limit, Math.min(limit, values[i]));
-            }
             return;
         }
-        int outside = 0;
         for (int i = index, end = index + count; i < end; i++)
         {
-            final int x = values[i];
-            outside |= (x + limit) | (limit - x);
-        }
-        if (outside < 0)
-        {
-            for (int i = index, end = index + count; i < end; i++)
-            {
-                values[i] = Math.max(-limit, Math.min(limit, values[i]));
-            }
+            values[i] = Math.max(-limit, Math.min(limit, values[i]));
         }
     }
 
     /**
-     * {@code sums[base + i] += clamp(values[i])}, clamping to {@code [-limit, limit]}.
+     * {@code sums[base + i] += clamp(values[i]) >> shift}, clamping to {@code [-limit, limit]}; shift 0 for a
+     * plain clamped add.
      * <p>
      * On JDK 17, {@code Math.min}/{@code max} on ints stop the loop from vectorising. So there the loop adds
      * unclamped and ORs {@code (x + limit) | (limit - x)}, which is negative iff {@code x} is outside the range (one
      * of the two wraps near the ends of the int range); only then does a second pass correct the sums by
-     * {@code clamp(x) - x}, which gives the same bits as adding the clamped value, int addition being modulo 2^32.
-     * Later JDKs vectorise the plain clamping loop, which is faster there ({@link #CLAMP_AFTER_CHECK}).
+     * {@code (clamp(x) >> shift) - (x >> shift)}, which gives the same bits as adding the clamped value, int
+     * addition being modulo 2^32. Later JDKs vectorise the plain clamping loop, which is faster there
+     * ({@link #CLAMP_AFTER_CHECK}).
      *
      * @param sums   sums to add to.
      * @param base   first sum.
      * @param values contributions.
      * @param count  number of values.
      * @param limit  largest magnitude of a contribution, positive.
+     * @param shift  bits, 0 or positive; saturated at 31.
      */
-    static void addClamped(final int[] sums, final int base, final int[] values, final int count, final int limit)
-    {
-        if (!CLAMP_AFTER_CHECK)
-        {
-            for (int i = 0; i < count; i++)
-            {
-                sums[base + i] += Math.max(-limit, Math.min(limit, values[i]));
-            }
-            return;
-        }
-        int outside = 0;
-        for (int i = 0; i < count; i++)
-        {
-            final int x = values[i];
-            outside |= (x + limit) | (limit - x);
-            sums[base + i] += x;
-        }
-        if (outside < 0)
-        {
-            for (int i = 0; i < count; i++)
-            {
-                final int x = values[i];
-                sums[base + i] += Math.max(-limit, Math.min(limit, x)) - x;
-            }
-        }
-    }
-
-    /**
-     * {@code sums[base + i] += clamp(values[i]) >> shift}, in the form of {@link #addClamped}.
-     *
-     * @param sums   sums to add to.
-     * @param base   first sum.
-     * @param values contributions.
-     * @param count  number of values.
-     * @param limit  largest magnitude of a contribution, positive.
-     * @param shift  bits, positive; saturated at 31.
-     */
-    static void addShiftedClamped(
+    static void addClamped(
         final int[] sums, final int base, final int[] values, final int count, final int limit, final int shift)
     {
         final int s = Math.min(shift, Integer.SIZE - 1);
@@ -239,7 +192,7 @@ public abstract class SumAccumulator
         for (int i = 0; i < count; i++)
         {
             final int x = values[i];
-            outside |= (x + limit) | (limit - x);
+            outside |= (x + limit) | (limit - x); // as anyOutside, fused into the adding pass
             sums[base + i] += x >> s;
         }
         if (outside < 0)
@@ -250,6 +203,22 @@ public abstract class SumAccumulator
                 sums[base + i] += (Math.max(-limit, Math.min(limit, x)) >> s) - (x >> s);
             }
         }
+    }
+
+    /**
+     * Whether a run of ints has a value outside {@code [-limit, limit]}: an OR reduction of
+     * {@code (x + limit) | (limit - x)}, negative iff some {@code x} is outside (one of the two wraps near the ends
+     * of the int range), which vectorises where a running min/max does not on JDK 17.
+     */
+    private static boolean anyOutside(final int[] values, final int index, final int count, final int limit)
+    {
+        int outside = 0;
+        for (int i = index, end = index + count; i < end; i++)
+        {
+            final int x = values[i];
+            outside |= (x + limit) | (limit - x);
+        }
+        return outside < 0;
     }
 
     /**

@@ -40,13 +40,13 @@ final class WideningSumAccumulator extends SumAccumulator
 
     public void add(final DirectBuffer src, final int srcOffset, final int count, final int set)
     {
-        addClamped(sums, set * elementsPerPacket, read(src, srcOffset, count), count, limit);
+        addClamped(sums, set * elementsPerPacket, read(src, srcOffset, count), count, limit, 0);
     }
 
     public void addShifted(final DirectBuffer src, final int srcOffset, final int count, final int set,
         final int shift)
     {
-        addShiftedClamped(sums, set * elementsPerPacket, read(src, srcOffset, count), count, limit, shift);
+        addClamped(sums, set * elementsPerPacket, read(src, srcOffset, count), count, limit, shift);
     }
 
     public void rescale(final int set, final int count, final int shift)

@@ -40,7 +40,8 @@ public final class NettyFrameSender implements FrameSender
     private ByteBuf block;
     private int blockPosition;
     private int claimedAt;
-    private boolean closed;
+    /** Closed, or the allocator's buffers have no address to write through: frames are copied from then on. */
+    private boolean copyOnly;
     private int unflushedBytes;
 
     /**
@@ -60,7 +61,7 @@ public final class NettyFrameSender implements FrameSender
     @Override
     public MutableDirectBuffer claim()
     {
-        if (closed)
+        if (copyOnly)
         {
             return null;
         }
@@ -70,6 +71,7 @@ public final class NettyFrameSender implements FrameSender
             if (!next.hasMemoryAddress())
             {
                 next.release();
+                copyOnly = true;
                 return null;
             }
             releaseBlock();
@@ -150,7 +152,7 @@ public final class NettyFrameSender implements FrameSender
      */
     public void close()
     {
-        closed = true;
+        copyOnly = true;
         releaseBlock();
     }
 
