@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command for INA's benchmark figures: installs the peers if missing (Debian packages), builds INA, then
 #   1. the raw UDP ceiling of loopback (bench/peers/ceiling.sh),
-#   2. INA on loopback: aggregator and N workers as processes (bench/bin/ina-bench run --processes),
+#   2. INA on loopback: aggregator and N workers as processes (bench/bin/ina-bench run --processes), and at the
+#      small sizes (4 KiB, 64 KiB) again with caller-runs I/O and busy polling (--caller-runs --busy-poll),
 #   3. the peers at the same sizes and N: Gloo (bench/peers/run-gloo.sh), Open MPI over TCP and shared memory
 #      (bench/peers/run-mpi.sh),
 #   4. the emulated 1 Gbit/s network, INA and Gloo (bench/emu/run-emu.sh; root only, skipped otherwise),
@@ -23,7 +24,7 @@ set -euo pipefail
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "${bench}/.." && pwd)"
 quick=0 workers=4 sizes="" codecs="" emu_sizes="" build=1 install=1 skip="" ina="${bench}/bin/ina-bench"
-data="${bench}/results/data" repeat="" java_home="${JAVA_HOME:-}" build_java_home="${JAVA_HOME:-}"
+data="${bench}/results/data" repeat="" latency_sizes="4KiB,64KiB" java_home="${JAVA_HOME:-}" build_java_home="${JAVA_HOME:-}"
 args_seen="$*"
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -39,7 +40,7 @@ while [[ $# -gt 0 ]]; do
         --data) data="$2"; shift 2 ;;
         --repeat) repeat="$2"; shift 2 ;;
         --java-home) java_home="$2"; shift 2 ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "run-all.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -119,6 +120,11 @@ for ((rep = 1; rep <= repeat; rep++)); do
         timeout --kill-after=30 2400 "$ina" run --workers "$workers" --processes --sizes "$sizes" \
             --codecs "$codecs" --modes EXACT --epp auto --window 8 ${ina_iter[@]+"${ina_iter[@]}"} --max-seconds 2000 \
             --label loopback --csv "${data}/loopback-ina.r${rep}.csv" > /dev/null || failed+=("ina#${rep}")
+        say "2/4 INA on loopback, small sizes with caller-runs I/O and busy polling (run ${rep}/${repeat})"
+        timeout --kill-after=30 600 "$ina" run --workers "$workers" --processes --sizes "$latency_sizes" \
+            --codecs "$codecs" --modes EXACT --epp auto --window 8 --caller-runs --busy-poll \
+            ${ina_iter[@]+"${ina_iter[@]}"} --max-seconds 500 --label loopback-callerruns \
+            --csv "${data}/loopback-ina-callerruns.r${rep}.csv" > /dev/null || failed+=("ina-callerruns#${rep}")
     fi
     if ! skipped peers; then
         say "3/4 peers on loopback (run ${rep}/${repeat}): Gloo, Open MPI (tcp, shm)"

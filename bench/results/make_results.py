@@ -156,8 +156,47 @@ def machine_lines(info):
     return lines
 
 
+# ina-bench label of the low-latency loopback runs (bench/run-all.sh: --caller-runs --busy-poll, small sizes).
+LATENCY_LABEL = "loopback-callerruns"
+
+
 def loopback_cases(cases):
-    return [c for c in cases if not c["transport"].startswith("emu") and c["mode"] == "EXACT"]
+    """The main loopback runs: every system with its default settings (not the low-latency INA runs)."""
+    return [c for c in cases if not c["transport"].startswith("emu") and c["transport"] != LATENCY_LABEL
+            and c["mode"] == "EXACT"]
+
+
+def latency_cases(cases):
+    return [c for c in cases if c["transport"] == LATENCY_LABEL and c["mode"] == "EXACT"]
+
+
+def latency_section(cases):
+    fast = latency_cases(cases)
+    out = ["## Small messages: caller-runs I/O and busy polling", ""]
+    if not fast:
+        return out + ["No low-latency runs in this data (bench/run-all.sh makes them).", ""]
+    loop = loopback_cases(cases)
+    codecs = ina_codecs(fast)
+    peers = [p for p in PEERS if any(c["system"] == p for c in loop)]
+    out += ["INA with `WorkerConfig.callerRuns(true)` and `busyPoll(true)` on the workers and `busyPoll(true)` on "
+            "the aggregator (`ina-bench run --processes --caller-runs --busy-poll`): each rank's calling thread "
+            "drives its own socket, so a call wakes no network thread, and every process polls, yielding its "
+            "core between polls, instead of sleeping in `epoll_wait`. p50 (p99) in ms on rank 0; the default "
+            "INA and the peers from the loopback table above.", ""]
+    for workers in sorted({c["workers"] for c in fast}):
+        names = ["INA %s caller-runs" % codec for codec in codecs] + ["INA %s default" % codec for codec in codecs] \
+            + [PEER_NAMES[p] for p in peers]
+        out += ["N = %d workers." % workers, "", "| size | " + " | ".join(names) + " |",
+                "|---:|" + "---:|" * len(names)]
+        for size in sorted({c["bytes"] for c in fast if c["workers"] == workers}):
+            cells = []
+            for rows, system, codec in [(fast, "ina", c) for c in codecs] + [(loop, "ina", c) for c in codecs] + \
+                    [(loop, p, None) for p in peers]:
+                c = find(rows, system, codec, size, workers)
+                cells.append("n/a" if c is None else "%s (%s)" % (fmt(c["p50_ms"], "%.3f"), fmt(c["p99_ms"], "%.2f")))
+            out.append("| %s | %s |" % (fmt_size(size), " | ".join(cells)))
+        out.append("")
+    return out
 
 
 def emu_cases(cases):
@@ -334,12 +373,13 @@ def check_target(target, cases, tools):
         return row, ""
 
     if target["kind"] == "p50_below":
-        rows = [c for c in loop if c["system"] == "ina" and c["bytes"] == size and c["workers"] == workers
-                and c["p50_ms"]]
+        rows = [c for c in loop + latency_cases(cases) if c["system"] == "ina" and c["bytes"] == size
+                and c["workers"] == workers and c["p50_ms"]]
         if not rows:
             return "no data", None, note
         best = min(rows, key=lambda c: c["p50_ms"])
-        return "%.3f ms (%s)" % (best["p50_ms"], best["codec"]), best["p50_ms"] < target["threshold"], note
+        return "%.3f ms (%s, %s)" % (best["p50_ms"], best["codec"], best["transport"]), \
+            best["p50_ms"] < target["threshold"], note
     if target["kind"] == "algbw_ratio":
         ina, note = ina_row(loop)
         peer = find(loop, target["peer"], None, size, workers)
@@ -476,6 +516,7 @@ def main():
     lines += loopback_section(cases)
     if "algbw.png" in written:
         lines += ["![algbw vs size](%s/algbw.png)" % rel, ""]
+    lines += latency_section(cases)
     lines += emu_section(cases, frag)
     if "emu.png" in written:
         lines += ["![emulated network](%s/emu.png)" % rel, ""]

@@ -372,9 +372,12 @@ public final class AggregatorConfig
         }
 
         /**
-         * Busy-poll instead of blocking.
+         * Busy-poll instead of blocking: The event loops poll without waiting and yield the core to any other
+         * runnable thread when nothing is ready, instead of sleeping in {@code epoll_wait}. Saves the wake-up
+         * latency of each datagram; keeps a core busy per polling thread, which other threads get whenever they
+         * need it.
          *
-         * @param busyPoll true for lowest latency at the cost of a spinning core.
+         * @param busyPoll true for lowest latency at the cost of a busy core.
          * @return this.
          */
         public Builder busyPoll(final boolean busyPoll)

@@ -78,6 +78,10 @@ public final class Configuration
     public static final String BUSY_POLL_ENV_NAME = "INA_BUSY_POLL";
     /** Busy-poll the network instead of blocking: lower latency, one core per process. */
     public static final String BUSY_POLL_PROP_NAME = "ina.busy.poll";
+    /** Caller-runs I/O: the worker's calling thread drives its socket (see {@code WorkerConfig.callerRuns}). */
+    public static final String CALLER_RUNS_ENV_NAME = "INA_CALLER_RUNS";
+    /** Caller-runs I/O: the worker's calling thread drives its socket (see {@code WorkerConfig.callerRuns}). */
+    public static final String CALLER_RUNS_PROP_NAME = "ina.caller.runs";
     /** Event loop transport: auto, epoll or nio. */
     public static final String TRANSPORT_ENV_NAME = "INA_TRANSPORT";
     /** Event loop transport: auto, epoll or nio. */

@@ -42,6 +42,7 @@ public final class WorkerConfig
     private final long maxRtoNs;
     private final int socketBufferBytes;
     private final boolean busyPoll;
+    private final boolean callerRuns;
     private final TransportKind transport;
     private final LossGenerator sendLoss;
     private final LossGenerator receiveLoss;
@@ -68,6 +69,7 @@ public final class WorkerConfig
         maxRtoNs = b.maxRtoNs;
         socketBufferBytes = b.socketBufferBytes;
         busyPoll = b.busyPoll;
+        callerRuns = b.callerRuns;
         transport = b.transport;
         sendLoss = b.sendLoss;
         receiveLoss = b.receiveLoss;
@@ -174,6 +176,11 @@ public final class WorkerConfig
         if (v != null)
         {
             b.busyPoll(Configuration.parseBoolean(Configuration.BUSY_POLL_ENV_NAME, v));
+        }
+        v = Configuration.lookup(Configuration.CALLER_RUNS_PROP_NAME, Configuration.CALLER_RUNS_ENV_NAME, env);
+        if (v != null)
+        {
+            b.callerRuns(Configuration.parseBoolean(Configuration.CALLER_RUNS_ENV_NAME, v));
         }
         v = Configuration.lookup(Configuration.TRANSPORT_PROP_NAME, Configuration.TRANSPORT_ENV_NAME, env);
         if (v != null)
@@ -466,6 +473,17 @@ public final class WorkerConfig
     }
 
     /**
+     * Whether the calling thread drives the network itself (no network thread of the collective's own).
+     *
+     * @return true for caller-runs I/O.
+     * @see Builder#callerRuns(boolean)
+     */
+    public boolean callerRuns()
+    {
+        return callerRuns;
+    }
+
+    /**
      * Event loop implementation.
      *
      * @return transport kind.
@@ -523,6 +541,7 @@ public final class WorkerConfig
         b.maxRtoNs = maxRtoNs;
         b.socketBufferBytes = socketBufferBytes;
         b.busyPoll = busyPoll;
+        b.callerRuns = callerRuns;
         b.transport = transport;
         b.sendLoss = sendLoss;
         b.receiveLoss = receiveLoss;
@@ -538,7 +557,7 @@ public final class WorkerConfig
             (mode == Mode.BOUNDED ? ", deadlineUs=" + TimeUnit.NANOSECONDS.toMicros(deadlineNs) + ", quorum=" + quorum +
             ", adaptiveDeadline=" + adaptiveDeadline : "") +
             ", timeoutMs=" + TimeUnit.NANOSECONDS.toMillis(timeoutNs) + ", busyPoll=" + busyPoll +
-            ", transport=" + transport + '}';
+            ", callerRuns=" + callerRuns + ", transport=" + transport + '}';
     }
 
     /**
@@ -566,6 +585,7 @@ public final class WorkerConfig
         private long maxRtoNs = Configuration.MAX_RTO_NS_DEFAULT;
         private int socketBufferBytes = Configuration.SOCKET_BUFFER_BYTES_DEFAULT;
         private boolean busyPoll;
+        private boolean callerRuns;
         private TransportKind transport = TransportKind.AUTO;
         private LossGenerator sendLoss = LossGenerator.NONE;
         private LossGenerator receiveLoss = LossGenerator.NONE;
@@ -747,14 +767,35 @@ public final class WorkerConfig
         }
 
         /**
-         * Busy-poll instead of blocking.
+         * Busy-poll instead of blocking: The network thread, or the caller with {@link #callerRuns(boolean)}, and a blocked caller poll without waiting and yield the core to any other
+         * runnable thread when nothing is ready, instead of sleeping in {@code epoll_wait}. Saves the wake-up
+         * latency of each datagram; keeps a core busy per polling thread, which other threads get whenever they
+         * need it.
          *
-         * @param busyPoll true for lowest latency at the cost of a spinning core.
+         * @param busyPoll true for lowest latency at the cost of a busy core.
          * @return this.
          */
         public Builder busyPoll(final boolean busyPoll)
         {
             this.busyPoll = busyPoll;
+            return this;
+        }
+
+        /**
+         * Caller-runs I/O: the thread that joins drives the collective's socket itself, inside each call, as MPI
+         * progresses inside MPI calls; there is no network thread to hand each call to and wake the caller from,
+         * which saves two thread wake-ups per call (the latency of small all-reduces) and a thread per rank.
+         * That thread must then make every call, including {@code close}: calls from other threads throw
+         * {@link IllegalStateException}, and the async variants run the call to completion before they return.
+         * Between calls nothing runs, which costs nothing: a rank has no duties between calls. Off by default.
+         *
+         * @param callerRuns true for caller-runs I/O; with {@link #busyPoll(boolean)} the caller spins, yielding
+         *                   the core between polls, instead of blocking in {@code epoll_wait}.
+         * @return this.
+         */
+        public Builder callerRuns(final boolean callerRuns)
+        {
+            this.callerRuns = callerRuns;
             return this;
         }
 

@@ -14,9 +14,11 @@ import dev.ina.worker.WorkerSession;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.ManualIoEventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -50,11 +52,14 @@ public final class Collective implements AutoCloseable
     private static final int RECEIVE_BUFFER_BYTES = 1024 * 1024;
     private static final int MAX_RECEIVE_BATCH = 64;
     private static final long WAIT_PARK_NS = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final long IO_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
 
     private final WorkerConfig config;
     private final EventLoops loops;
     private final Channel channel;
     private final EventLoop loop;
+    private final ManualIoEventLoop driven;
+    private final Thread owner;
     private final NettyFrameSender sender;
     private final WorkerSession session;
     private final Counters counters = new Counters("worker");
@@ -66,12 +71,16 @@ public final class Collective implements AutoCloseable
     private final InetSocketAddress remote;
     private CallRequest current;
     private boolean redirecting;
+    private boolean released;
     private volatile boolean closed;
 
     private Collective(final WorkerConfig config)
     {
         this.config = config;
-        this.loops = new EventLoops(config.transport(), config.busyPoll(), "ina-worker-" + config.rank());
+        this.owner = config.callerRuns() ? Thread.currentThread() : null;
+        this.loops = owner != null ? new EventLoops(config.transport(), owner) :
+            new EventLoops(config.transport(), config.busyPoll(), "ina-worker-" + config.rank());
+        this.driven = loops.manual();
         final int maxFrame = FrameDescriptor.HEADER_LENGTH +
             config.elementsPerPacket() *
             Math.max(config.codec().bytesUp(), config.codec().bytesDown(config.worldSize()));
@@ -108,9 +117,9 @@ public final class Collective implements AutoCloseable
         }
         try
         {
-            channel = bootstrap.bind(local).sync().channel();
+            channel = awaitIo(bootstrap.bind(local)).channel();
             // Connected: the kernel drops datagrams from anyone but the aggregator, and sends need no address.
-            channel.connect(remote).sync();
+            awaitIo(channel.connect(remote));
         }
         catch (final Exception ex)
         {
@@ -150,7 +159,16 @@ public final class Collective implements AutoCloseable
         });
         try
         {
-            collective.joined.get(config.joinTimeoutNs() + TimeUnit.SECONDS.toNanos(5), TimeUnit.NANOSECONDS);
+            final long timeoutNs = config.joinTimeoutNs() + TimeUnit.SECONDS.toNanos(5);
+            if (collective.driven != null)
+            {
+                final long deadlineNs = System.nanoTime() + timeoutNs;
+                while (!collective.joined.isDone() && System.nanoTime() - deadlineNs < 0)
+                {
+                    collective.driven.run(WAIT_PARK_NS);
+                }
+            }
+            collective.joined.get(collective.driven != null ? 0 : timeoutNs, TimeUnit.NANOSECONDS);
             return collective;
         }
         catch (final java.util.concurrent.ExecutionException ex)
@@ -344,6 +362,20 @@ public final class Collective implements AutoCloseable
     @Override
     public void close()
     {
+        if (driven != null)
+        {
+            closed = true;
+            if (Thread.currentThread() == owner)
+            {
+                releaseDriven();
+            }
+            else
+            {
+                driven.wakeup();
+            }
+            joined.completeExceptionally(new CollectiveException(CollectiveException.Reason.CLOSED, "closed"));
+            return;
+        }
         if (closed)
         {
             return;
@@ -371,6 +403,52 @@ public final class Collective implements AutoCloseable
         joined.completeExceptionally(new CollectiveException(CollectiveException.Reason.CLOSED, "closed"));
     }
 
+    /**
+     * Caller-runs: leaves the job and releases the socket, on the owning thread, once.
+     */
+    private void releaseDriven()
+    {
+        if (released)
+        {
+            return;
+        }
+        released = true;
+        tick.cancel(false);
+        session.leave(System.nanoTime());
+        sender.flush();
+        failQueued(new CollectiveException(CollectiveException.Reason.CLOSED, "the collective was closed"));
+        try
+        {
+            awaitIo(channel.close());
+        }
+        catch (final Exception ignore)
+        {
+            // Closing anyway.
+        }
+        loops.shutdown();
+    }
+
+    /**
+     * Waits for a channel operation; with caller-runs this thread runs the loop meanwhile.
+     */
+    private ChannelFuture awaitIo(final ChannelFuture future) throws InterruptedException
+    {
+        if (driven != null)
+        {
+            final long deadlineNs = System.nanoTime() + IO_TIMEOUT_NS;
+            while (!future.isDone() && System.nanoTime() - deadlineNs < 0)
+            {
+                driven.run(WAIT_PARK_NS);
+            }
+            if (!future.isDone())
+            {
+                throw new IllegalStateException("socket operation did not finish within " +
+                    TimeUnit.NANOSECONDS.toMillis(IO_TIMEOUT_NS) + " ms");
+            }
+        }
+        return future.sync();
+    }
+
     private static void checkRange(final int offset, final int count, final int length)
     {
         if (offset < 0 || count < 0 || offset > length - count)
@@ -395,6 +473,10 @@ public final class Collective implements AutoCloseable
         final ReduceOp op,
         final float[] residual)
     {
+        if (driven != null)
+        {
+            checkOwner("allReduce");
+        }
         if (!blockingInUse.compareAndSet(false, true))
         {
             throw new IllegalStateException("another thread is in a blocking allReduce on this collective; " +
@@ -402,7 +484,7 @@ public final class Collective implements AutoCloseable
         }
         final CallRequest request = blockingRequest;
         request.set(array, buffer, offset, count, op, residual);
-        request.waiter = Thread.currentThread();
+        request.waiter = driven == null ? Thread.currentThread() : null;
         if (!submit(request))
         {
             blockingInUse.set(false);
@@ -420,6 +502,10 @@ public final class Collective implements AutoCloseable
         final float[] residual)
     {
         checkRange(offset, count, array != null ? array.length : buffer.capacity());
+        if (driven != null)
+        {
+            checkOwner("allReduceAsync");
+        }
         final CallRequest request = new CallRequest(this);
         request.set(array, buffer, offset, count, op, residual);
         request.future = new CompletableFuture<>();
@@ -428,11 +514,25 @@ public final class Collective implements AutoCloseable
             request.future.completeExceptionally(
                 new CollectiveException(CollectiveException.Reason.CLOSED, "allReduce after close"));
         }
+        else if (driven != null)
+        {
+            drive(request);
+        }
         return request.future;
     }
 
     private boolean submit(final CallRequest request)
     {
+        if (driven != null)
+        {
+            if (closed)
+            {
+                releaseDriven();
+                return false;
+            }
+            onRequest(request);
+            return true;
+        }
         if (closed || loop.isShuttingDown())
         {
             return false;
@@ -441,16 +541,63 @@ public final class Collective implements AutoCloseable
         return true;
     }
 
+    private void checkOwner(final String what)
+    {
+        if (Thread.currentThread() != owner)
+        {
+            throw new IllegalStateException(what + " from thread '" + Thread.currentThread().getName() +
+                "': with callerRuns the thread that joined ('" + owner.getName() + "') drives this collective's " +
+                "I/O and must make every call; join with callerRuns(false) to call from other threads");
+        }
+    }
+
+    /**
+     * Caller-runs: this (the owning) thread runs the network loop until the request is done, blocking in
+     * {@code epoll_wait} between datagrams, or spinning with {@code busyPoll}.
+     */
+    private void drive(final CallRequest request)
+    {
+        final boolean spin = config.busyPoll();
+        while (request.status == CallRequest.PENDING)
+        {
+            if (closed)
+            {
+                releaseDriven();
+                if (request.status == CallRequest.PENDING)
+                {
+                    request.fail(new CollectiveException(CollectiveException.Reason.CLOSED,
+                        "the collective was closed during allReduce"));
+                }
+                return;
+            }
+            if (spin)
+            {
+                if (driven.runNow() == 0)
+                {
+                    Thread.yield();
+                }
+            }
+            else
+            {
+                driven.run(WAIT_PARK_NS);
+            }
+        }
+    }
+
     private ReduceStats await(final CallRequest request)
     {
         try
         {
+            if (driven != null)
+            {
+                drive(request);
+            }
             final boolean spin = config.busyPoll();
             while (request.status == CallRequest.PENDING)
             {
                 if (spin)
                 {
-                    Thread.onSpinWait();
+                    Thread.yield();
                 }
                 else
                 {

@@ -88,6 +88,11 @@ final class CaseOptions
     @Option(names = "--busy-poll", description = "Event loops and callers spin instead of blocking.")
     boolean busyPoll;
 
+    @Option(names = "--caller-runs",
+        description = "Each rank's calling thread drives its socket itself (WorkerConfig.callerRuns): no network " +
+        "thread per rank, two thread wake-ups fewer per call.")
+    boolean callerRuns;
+
     @Option(names = "--timeout-ms", defaultValue = "30000",
         description = "A call fails after this long without progress (default ${DEFAULT-VALUE}).")
     long timeoutMs;
@@ -213,6 +218,10 @@ final class CaseOptions
         if (busyPoll)
         {
             args.add("--busy-poll");
+        }
+        if (callerRuns)
+        {
+            args.add("--caller-runs");
         }
         return args;
     }

@@ -102,7 +102,8 @@ final class RunCommand implements Callable<Integer>
             {
                 final int rank = r;
                 final WorkerConfig base = WorkerConfig.builder().aggregator("127.0.0.1", server.port()).jobId(job)
-                    .rank(rank).worldSize(workers).timeoutNs(options.timeoutNs()).busyPoll(options.busyPoll).build();
+                    .rank(rank).worldSize(workers).timeoutNs(options.timeoutNs()).busyPoll(options.busyPoll)
+                    .callerRuns(options.callerRuns).build();
                 // The rank's Netty threads are named ina-worker-<rank>-<pool>-<n>; the caller is this rank's thread.
                 final RankRunner runner = new RankRunner(options, plan, base,
                     CpuProbe.threads("ina-worker-" + rank + "-").plus(CpuProbe.currentThread()),

@@ -53,7 +53,8 @@ final class WorkerCommand implements Callable<Integer>
             options.validate();
             plan = BenchPlan.of(options, world);
             base = WorkerConfig.builder().aggregator(aggregator).jobId(job).rank(rank).worldSize(world)
-                .timeoutNs(options.timeoutNs()).busyPoll(options.busyPoll).build();
+                .timeoutNs(options.timeoutNs()).busyPoll(options.busyPoll)
+                .callerRuns(options.callerRuns).build();
             plan.groups().forEach(group -> options.configure(base.toBuilder(), group).build());
         }
         catch (final IllegalArgumentException ex)
