@@ -372,7 +372,7 @@ public final class AggregatorConfig
         }
 
         /**
-         * Busy-poll instead of blocking: The event loops poll without waiting and yield the core to any other
+         * Busy-poll instead of blocking: the event loops poll without waiting and yield the core to any other
          * runnable thread when nothing is ready, instead of sleeping in {@code epoll_wait}. Saves the wake-up
          * latency of each datagram; keeps a core busy per polling thread, which other threads get whenever they
          * need it.

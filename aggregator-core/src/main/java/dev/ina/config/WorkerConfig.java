@@ -767,7 +767,8 @@ public final class WorkerConfig
         }
 
         /**
-         * Busy-poll instead of blocking: The network thread, or the caller with {@link #callerRuns(boolean)}, and a blocked caller poll without waiting and yield the core to any other
+         * Busy-poll instead of blocking: the thread that runs the socket (the network thread, or the caller with
+         * {@link #callerRuns(boolean)}) and a blocked caller poll without waiting and yield the core to any other
          * runnable thread when nothing is ready, instead of sleeping in {@code epoll_wait}. Saves the wake-up
          * latency of each datagram; keeps a core busy per polling thread, which other threads get whenever they
          * need it.
