@@ -5,9 +5,24 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 /**
- * Sums of INT16 or INT8 contributions, widened to int32 while summing and written back in the narrowest type that
- * holds {@code n * (2^B - 1)} ({@link Codec#bytesDown(int)}). Contributions are saturated to {@code ±(2^B - 1)}
- * (an int8 of -128 becomes -127), so no sum of {@code n} of them can leave the result type, whatever a rank sends.
+ * Sums of INT16, INT8 or INT8_NARROW contributions, widened to int32 while summing. Contributions are saturated to
+ * {@code ±(2^B - 1)} (an int8 of -128 becomes -127), so no sum of {@code n} of them can leave
+ * {@code ±n * (2^B - 1)}, whatever a rank sends.
+ * <p>
+ * INT16 and INT8 write results back in the narrowest type that holds {@code n * (2^B - 1)}
+ * ({@link Codec#bytesDown(int)}). INT8_NARROW re-quantises each sum {@code s} to int8 with
+ * {@code k = }{@link Codec#resultShift(int) resultShift(n)} {@code = ceil(log2 n)}:
+ * {@code r = floor((s + u) / 2^k) = (s + u) >> k}, {@code u} the top {@code k} bits of the same counter-based hash
+ * as {@link StochasticValueCodec}'s, keyed by {@link #resultNoiseKey(int, int)} and the element index. Then
+ * {@code E[r * 2^k] = s} (unbiased), {@code |r * 2^k - s| < 2^k}, and {@code r} fits int8:
+ * <pre>
+ *   |s| &lt;= n * 127 &lt;= 2^k * 127 and 0 &lt;= u &lt;= 2^k - 1, so
+ *   s + u &lt;=  2^k * 127 + 2^k - 1 &lt; 2^k * 128  gives  r &lt;= 127, and
+ *   s + u &gt;= -2^k * 127                      gives  r &gt;= -127.
+ * </pre>
+ * The bound on {@code |s|} holds for partial sums too (fewer contributors, or contributions shifted right in
+ * bounded mode), since {@code k} depends on the world size only. The sums themselves are not changed: rounding
+ * happens each time a result is written, from the same sums and key, so a resent result repeats the first bytes.
  */
 final class WideningSumAccumulator extends SumAccumulator
 {
@@ -18,6 +33,9 @@ final class WideningSumAccumulator extends SumAccumulator
     private final int bytesUp;
     private final int bytesDown;
     private final int limit;
+    private final int resultShift;
+    /** {@code i * GOLDEN} for INT8_NARROW with two or more ranks (see {@link StochasticValueCodec}), else null. */
+    private final int[] noiseIndex;
 
     WideningSumAccumulator(final Codec codec, final int sets, final int elementsPerPacket, final int worldSize)
     {
@@ -29,6 +47,8 @@ final class WideningSumAccumulator extends SumAccumulator
         bytesUp = codec.bytesUp();
         bytesDown = codec.bytesDown(worldSize);
         limit = codec.maxQuantised();
+        resultShift = codec.resultShift(worldSize);
+        noiseIndex = resultShift == 0 ? null : StochasticValueCodec.noiseIndex(elementsPerPacket);
     }
 
     public void store(final DirectBuffer src, final int srcOffset, final int count, final int set)
@@ -60,8 +80,36 @@ final class WideningSumAccumulator extends SumAccumulator
         return scratch;
     }
 
-    public int encode(final int set, final int count, final MutableDirectBuffer dst, final int dstOffset)
+    public int encode(
+        final int set, final int count, final int noiseKey, final MutableDirectBuffer dst, final int dstOffset)
     {
-        return BufferArrays.putNarrowed(sums, set * elementsPerPacket, bytesDown, dst, dstOffset, count, bytes, shorts);
+        final int base = set * elementsPerPacket;
+        if (resultShift == 0)
+        {
+            return BufferArrays.putNarrowed(sums, base, bytesDown, dst, dstOffset, count, bytes, shorts);
+        }
+        roundToInt8(base, count, noiseKey);
+        dst.putBytes(dstOffset, bytes, 0, count);
+        return count;
+    }
+
+    /**
+     * {@code bytes[i] = (sums[base + i] + u_i) >> k}: one pass over arrays with int arithmetic only (the hash
+     * multiplies and shifts), which C2 vectorises; the noise index comes from {@link #noiseIndex}, not the loop
+     * counter, as in {@link StochasticValueCodec}.
+     */
+    private void roundToInt8(final int base, final int count, final int noiseKey)
+    {
+        final int[] sums = this.sums;
+        final int[] noiseIndex = this.noiseIndex;
+        final byte[] bytes = this.bytes;
+        final int shift = resultShift;
+        final int noiseShift = Integer.SIZE - shift;
+        final int keyHash = noiseKey * StochasticValueCodec.GOLDEN;
+        for (int i = 0; i < count; i++)
+        {
+            final int u = StochasticValueCodec.mix(keyHash + noiseIndex[i]) >>> noiseShift;
+            bytes[i] = (byte)((sums[base + i] + u) >> shift);
+        }
     }
 }

@@ -42,7 +42,7 @@ import java.util.concurrent.TimeUnit;
 public class AccumulateBenchmark
 {
     /** Codec under test: a {@link Codec} constant. */
-    @Param({"FP32", "FIXED32", "INT16", "INT8"})
+    @Param({"FP32", "FIXED32", "INT16", "INT8", "INT8_NARROW"})
     public String codec;
 
     /** Elements per chunk. */
@@ -54,6 +54,7 @@ public class AccumulateBenchmark
     private SumAccumulator accumulator;
     private int contributionLength;
     private int resultLength;
+    private int noiseKey;
 
     /**
      * Payload bytes processed, reported by JMH as a secondary result next to ns/op.
@@ -90,7 +91,7 @@ public class AccumulateBenchmark
             frame, FrameDescriptor.HEADER_LENGTH);
         accumulator = SumAccumulator.create(c, 2, elements, Fixtures.WORLD_SIZE);
         accumulator.store(frame, FrameDescriptor.HEADER_LENGTH, elements, 0);
-        resultLength = accumulator.encode(0, elements, result, FrameDescriptor.HEADER_LENGTH);
+        resultLength = accumulator.encode(0, elements, 0, result, FrameDescriptor.HEADER_LENGTH);
     }
 
     /**
@@ -119,7 +120,8 @@ public class AccumulateBenchmark
     }
 
     /**
-     * A finished set's sum is written as a result payload.
+     * A finished set's sum is written as a result payload (INT8_NARROW rounds it to int8 here); the noise key
+     * changes per result as the chunk sequence does.
      *
      * @param counter payload bytes.
      * @return payload length.
@@ -128,6 +130,6 @@ public class AccumulateBenchmark
     public int encode(final Bytes counter)
     {
         counter.perByte += resultLength;
-        return accumulator.encode(1, elements, result, FrameDescriptor.HEADER_LENGTH);
+        return accumulator.encode(1, elements, noiseKey++, result, FrameDescriptor.HEADER_LENGTH);
     }
 }
