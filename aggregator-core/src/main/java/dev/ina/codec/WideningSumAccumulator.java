@@ -13,8 +13,10 @@ import org.agrona.MutableDirectBuffer;
  * ({@link Codec#bytesDown(int)}). INT8_NARROW re-quantises each sum {@code s} to int8 with
  * {@code k = }{@link Codec#resultShift(int) resultShift(n)} {@code = ceil(log2 n)}:
  * {@code r = floor((s + u) / 2^k) = (s + u) >> k}, {@code u} the top {@code k} bits of the same counter-based hash
- * as {@link StochasticValueCodec}'s, keyed by {@link #resultNoiseKey(int, int)} and the element index. Then
- * {@code E[r * 2^k] = s} (unbiased), {@code |r * 2^k - s| < 2^k}, and {@code r} fits int8:
+ * as {@link StochasticValueCodec}'s, keyed by {@link #resultNoiseKey(int, int)} and the element index. Writing
+ * {@code s = q * 2^k + f}, {@code 0 <= f < 2^k}: {@code r = q + 1} when {@code u >= 2^k - f} (probability
+ * {@code f / 2^k}), else {@code q}; so {@code E[r * 2^k] = s} (unbiased), {@code |r * 2^k - s| < 2^k}, and
+ * {@code r} fits int8:
  * <pre>
  *   |s| &lt;= n * 127 &lt;= 2^k * 127 and 0 &lt;= u &lt;= 2^k - 1, so
  *   s + u &lt;=  2^k * 127 + 2^k - 1 &lt; 2^k * 128  gives  r &lt;= 127, and
@@ -88,28 +90,28 @@ final class WideningSumAccumulator extends SumAccumulator
         {
             return BufferArrays.putNarrowed(sums, base, bytesDown, dst, dstOffset, count, bytes, shorts);
         }
-        roundToInt8(base, count, noiseKey);
-        dst.putBytes(dstOffset, bytes, 0, count);
-        return count;
+        System.arraycopy(sums, base, scratch, 0, count);
+        roundToInt8(count, noiseKey);
+        return BufferArrays.putNarrowed(scratch, 0, Byte.BYTES, dst, dstOffset, count, bytes, shorts);
     }
 
     /**
-     * {@code bytes[i] = (sums[base + i] + u_i) >> k}: one pass over arrays with int arithmetic only (the hash
-     * multiplies and shifts), which C2 vectorises; the noise index comes from {@link #noiseIndex}, not the loop
-     * counter, as in {@link StochasticValueCodec}.
+     * {@code scratch[i] = (scratch[i] + u_i) >> k}, in place on a copy of the sums: int arithmetic only (the hash
+     * multiplies and shifts) over one array plus the noise index table, the shape C2 vectorises on JDK 17 and 25
+     * (reading the sums and writing another int array in the same loop did not vectorise on JDK 17, and a loop
+     * that also narrowed to bytes vectorised on neither). The noise index comes from {@link #noiseIndex}, not the
+     * loop counter, as in {@link StochasticValueCodec}.
      */
-    private void roundToInt8(final int base, final int count, final int noiseKey)
+    private void roundToInt8(final int count, final int noiseKey)
     {
-        final int[] sums = this.sums;
+        final int[] scratch = this.scratch;
         final int[] noiseIndex = this.noiseIndex;
-        final byte[] bytes = this.bytes;
         final int shift = resultShift;
         final int noiseShift = Integer.SIZE - shift;
         final int keyHash = noiseKey * StochasticValueCodec.GOLDEN;
         for (int i = 0; i < count; i++)
         {
-            final int u = StochasticValueCodec.mix(keyHash + noiseIndex[i]) >>> noiseShift;
-            bytes[i] = (byte)((sums[base + i] + u) >> shift);
+            scratch[i] = (scratch[i] + (StochasticValueCodec.mix(keyHash + noiseIndex[i]) >>> noiseShift)) >> shift;
         }
     }
 }

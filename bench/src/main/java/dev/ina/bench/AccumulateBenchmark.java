@@ -31,7 +31,8 @@ import java.util.concurrent.TimeUnit;
  * for store and add, written for encode). JMH prints it in the benchmark's mode, so in the default average-time
  * mode it is the time per payload byte: bytes/s = 1e9 / that value (0.1 ns/op = 10 GB/s). With
  * {@code -bm thrpt -tu s} JMH prints bytes/s directly (as "ops/s"). Run
- * {@code java -jar bench/target/benchmarks.jar AccumulateBenchmark -prof gc}.
+ * {@code java -jar bench/target/benchmarks.jar AccumulateBenchmark -prof gc}; for the result cost of the int8 codecs
+ * at INT8's largest chunk, {@code AccumulateBenchmark.encode -p codec=INT8,INT8_NARROW -p elements=32737}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
