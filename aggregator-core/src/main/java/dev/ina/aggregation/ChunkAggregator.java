@@ -2,6 +2,7 @@ package dev.ina.aggregation;
 
 import dev.ina.api.Codec;
 import dev.ina.api.Mode;
+import dev.ina.codec.SumAccumulator;
 import dev.ina.config.AggregatorConfig;
 import dev.ina.protocol.ControlFlyweight;
 import dev.ina.protocol.FrameDescriptor;
@@ -609,8 +610,9 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
             .exponent(job.setExponent[set])
             .nextExponent(job.setNextExponent[set])
             .contributors(job.setCount[set]);
-        final int length = HEADER_LENGTH +
-            job.sums.encode(set, job.setElements[set], sendBuffer, HEADER_LENGTH);
+        // The noise key depends on the job and sequence only: a resent result repeats the first one's bytes.
+        final int length = HEADER_LENGTH + job.sums.encode(
+            set, job.setElements[set], SumAccumulator.resultNoiseKey(job.jobId, sequence), sendBuffer, HEADER_LENGTH);
         final int result = peer < 0 ?
             sender.send(sendBuffer, 0, length, job.rankPeer, job.worldSize) :
             sender.send(sendBuffer, 0, length, peer);

@@ -49,10 +49,11 @@ public final class FixedPoint
     /**
      * Magnitude bits of one quantised value of a scaled codec.
      *
-     * @param codec     FIXED32, INT16 or INT8.
+     * @param codec     FIXED32, INT16, INT8 or INT8_NARROW.
      * @param worldSize number of ranks.
      * @return {@link #magnitudeBits(int, int) magnitudeBits(32, n)} for FIXED32, whose int32 sums need headroom;
-     *         {@code bits - 1} for the narrow codecs, whose sums the aggregator widens.
+     *         {@code bits - 1} for the narrow codecs, whose sums the aggregator widens (INT8_NARROW's results have
+     *         {@link Codec#resultShift(int)} fewer).
      */
     public static int magnitudeBits(final Codec codec, final int worldSize)
     {
@@ -62,10 +63,12 @@ public final class FixedPoint
     /**
      * How far a chunk's sum of {@code worldSize} contributions can be from the exact sum, before the final rounding
      * to float, for any scaled codec: FIXED32 rounds to nearest (half a step per value), INT16 and INT8 round
-     * stochastically (less than one step per value, zero on average).
+     * stochastically (less than one step per value, zero on average), and INT8_NARROW adds the aggregator's
+     * stochastic rounding of the sum to a multiple of {@code 2^k} steps, {@code k = }{@link Codec#resultShift(int)}
+     * (less than {@code 2^k} steps, zero on average; none when {@code k = 0}).
      *
-     * @param codec     FIXED32, INT16 or INT8.
-     * @param worldSize ranks summed.
+     * @param codec     FIXED32, INT16, INT8 or INT8_NARROW.
+     * @param worldSize ranks summed, which is also the job's world size.
      * @param exponent  agreed chunk exponent E.
      * @return the bound.
      */
@@ -75,7 +78,9 @@ public final class FixedPoint
         {
             return sumErrorBound(worldSize, exponent);
         }
-        return worldSize * Math.scalb(1.0d, exponent + 1 - magnitudeBits(codec, worldSize));
+        final int resultShift = codec.resultShift(worldSize);
+        final int steps = worldSize + (resultShift == 0 ? 0 : 1 << resultShift);
+        return steps * Math.scalb(1.0d, exponent + 1 - magnitudeBits(codec, worldSize));
     }
 
     /**

@@ -32,7 +32,8 @@ final class Fp32SumAccumulator extends SumAccumulator
         }
     }
 
-    public int encode(final int set, final int count, final MutableDirectBuffer dst, final int dstOffset)
+    public int encode(
+        final int set, final int count, final int noiseKey, final MutableDirectBuffer dst, final int dstOffset)
     {
         BufferArrays.putFloats(sums, set * elementsPerPacket, dst, dstOffset, count);
         return count * Float.BYTES;

@@ -46,7 +46,8 @@ final class Int32SumAccumulator extends SumAccumulator
         shiftRight(sums, set * elementsPerPacket, count, shift);
     }
 
-    public int encode(final int set, final int count, final MutableDirectBuffer dst, final int dstOffset)
+    public int encode(
+        final int set, final int count, final int noiseKey, final MutableDirectBuffer dst, final int dstOffset)
     {
         BufferArrays.putInts(sums, set * elementsPerPacket, dst, dstOffset, count);
         return count * Integer.BYTES;

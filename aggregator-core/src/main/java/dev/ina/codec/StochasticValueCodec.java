@@ -6,7 +6,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 /**
- * INT16 and INT8: block-scaled values with stochastic rounding.
+ * INT16, INT8 and INT8_NARROW: block-scaled values with stochastic rounding.
  * <p>
  * A value {@code x} of a chunk with agreed exponent {@code E} is scaled to {@code v = x * 2^(B - E - 1)},
  * {@code |v| < 2^B} with {@code B = bits - 1}, and rounded to {@code floor(v + u)} with {@code u} uniform in
@@ -21,7 +21,8 @@ import org.agrona.MutableDirectBuffer;
  * same payload, and error feedback can compute the residual once.
  * <p>
  * Results are sums of {@code n} quantised values, widened by the aggregator to the narrowest type that holds
- * {@code n * (2^B - 1)} ({@link Codec#bytesDown(int)}).
+ * {@code n * (2^B - 1)} ({@link Codec#bytesDown(int)}); for INT8_NARROW, int8 sums divided by {@code 2^k}
+ * ({@link Codec#resultShift(int)}), which decode with {@code k} fewer magnitude bits: {@code r * 2^(E + 1 - B + k)}.
  */
 final class StochasticValueCodec extends ValueCodec
 {
@@ -30,6 +31,7 @@ final class StochasticValueCodec extends ValueCodec
 
     private final Codec codec;
     private final int magnitudeBits;
+    private final int resultMagnitudeBits;
     private final int fractionBits;
     private final int max;
     private final int bytesUp;
@@ -44,6 +46,7 @@ final class StochasticValueCodec extends ValueCodec
         super(elementsPerPacket, worldSize);
         this.codec = codec;
         this.magnitudeBits = FixedPoint.magnitudeBits(codec, worldSize);
+        this.resultMagnitudeBits = magnitudeBits - codec.resultShift(worldSize);
         this.fractionBits = SUM_BITS - magnitudeBits;
         this.max = codec.maxQuantised();
         this.bytesUp = codec.bytesUp();
@@ -51,11 +54,23 @@ final class StochasticValueCodec extends ValueCodec
         ints = new int[elementsPerPacket];
         shorts = new short[elementsPerPacket];
         bytes = new byte[elementsPerPacket];
-        noiseIndex = new int[elementsPerPacket];
-        for (int i = 0; i < elementsPerPacket; i++)
+        noiseIndex = noiseIndex(elementsPerPacket);
+    }
+
+    /**
+     * The table {@code i * GOLDEN} that the noise loops read instead of using the loop counter as a value.
+     *
+     * @param length elements.
+     * @return a new table.
+     */
+    static int[] noiseIndex(final int length)
+    {
+        final int[] table = new int[length];
+        for (int i = 0; i < length; i++)
         {
-            noiseIndex[i] = i * GOLDEN;
+            table[i] = i * GOLDEN;
         }
+        return table;
     }
 
     public Codec codec()
@@ -200,6 +215,6 @@ final class StochasticValueCodec extends ValueCodec
         final int dstIndex)
     {
         BufferArrays.getWidened(src, srcOffset, bytesDown, ints, count, bytes, shorts);
-        FixedPoint.dequantise(ints, count, exponent, magnitudeBits, numerator, divisor, dst, dstIndex);
+        FixedPoint.dequantise(ints, count, exponent, resultMagnitudeBits, numerator, divisor, dst, dstIndex);
     }
 }

@@ -44,7 +44,25 @@ public abstract class SumAccumulator
      */
     public static long sizeOf(final Codec codec, final int sets, final int elementsPerPacket)
     {
-        return (long)(sets + 1) * elementsPerPacket * Integer.BYTES; // sums plus one scratch row
+        // Sums plus one scratch row, and the noise index table of a codec that rounds its results.
+        final int rows = sets + 1 + (codec == Codec.INT8_NARROW ? 1 : 0);
+        return (long)rows * elementsPerPacket * Integer.BYTES;
+    }
+
+    /**
+     * Key of the noise with which {@link #encode} rounds a chunk's result (INT8_NARROW): a function of the job and
+     * the chunk's sequence number only, so every send of a result, first or repeated, carries the same bytes, and
+     * a rerun of a job gives the same results (the session token, random per session, is left out on purpose).
+     * It is {@link ValueCodec#noiseKey(int, int, int)} with rank -1: another stream than any rank's rounding of
+     * its contribution to the chunk.
+     *
+     * @param jobId    job.
+     * @param sequence chunk sequence.
+     * @return the key.
+     */
+    public static int resultNoiseKey(final int jobId, final int sequence)
+    {
+        return ValueCodec.noiseKey(jobId, -1, sequence);
     }
 
     /**
@@ -67,6 +85,7 @@ public abstract class SumAccumulator
                     sets, elementsPerPacket, 1 << FixedPoint.magnitudeBits(Integer.SIZE, worldSize));
             case INT16:
             case INT8:
+            case INT8_NARROW:
                 return new WideningSumAccumulator(codec, sets, elementsPerPacket, worldSize);
             default: throw new IllegalArgumentException("unsupported codec " + codec);
         }
@@ -222,13 +241,16 @@ public abstract class SumAccumulator
     }
 
     /**
-     * Writes a set's sum as a result payload.
+     * Writes a set's sum as a result payload. Does not change the sum: the same set and key give the same bytes
+     * however often it is called.
      *
      * @param set       set index.
      * @param count     number of values.
+     * @param noiseKey  key of the result's rounding noise ({@link #resultNoiseKey}), used only by codecs that
+     *                  round their results (INT8_NARROW).
      * @param dst       buffer to write.
      * @param dstOffset offset of the payload.
      * @return payload length in bytes.
      */
-    public abstract int encode(int set, int count, MutableDirectBuffer dst, int dstOffset);
+    public abstract int encode(int set, int count, int noiseKey, MutableDirectBuffer dst, int dstOffset);
 }

@@ -44,6 +44,7 @@ public abstract class ValueCodec
             case FIXED32: return new Fixed32ValueCodec(elementsPerPacket, worldSize);
             case INT16:
             case INT8:
+            case INT8_NARROW:
                 return new StochasticValueCodec(codec, elementsPerPacket, worldSize);
             default: throw new IllegalArgumentException("unsupported codec " + codec);
         }
@@ -54,7 +55,8 @@ public abstract class ValueCodec
      * retransmission of the chunk.
      *
      * @param jobId    job.
-     * @param rank     rank.
+     * @param rank     rank, 0 to 65535 on the wire; the aggregator's rounding of results uses -1
+     *                 ({@link SumAccumulator#resultNoiseKey(int, int)}), so its noise differs from every rank's.
      * @param sequence chunk sequence.
      * @return the key.
      */

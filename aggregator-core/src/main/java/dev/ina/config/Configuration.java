@@ -26,9 +26,9 @@ public final class Configuration
     public static final String WORLD_SIZE_ENV_NAME = "INA_WORLD_SIZE";
     /** Number of workers. */
     public static final String WORLD_SIZE_PROP_NAME = "ina.world.size";
-    /** Codec name (FP32, FIXED32, INT16, INT8). */
+    /** Codec name (FP32, FIXED32, INT16, INT8, INT8_NARROW). */
     public static final String CODEC_ENV_NAME = "INA_CODEC";
-    /** Codec name (FP32, FIXED32, INT16, INT8). */
+    /** Codec name (FP32, FIXED32, INT16, INT8, INT8_NARROW). */
     public static final String CODEC_PROP_NAME = "ina.codec";
     /** Mode (EXACT, BOUNDED). */
     public static final String MODE_ENV_NAME = "INA_MODE";

@@ -84,10 +84,12 @@ public final class FrameDescriptor
     public static final byte CODEC_FP32 = 1;
     /** int32 fixed point with a per-chunk shared exponent up and down. */
     public static final byte CODEC_FIXED32 = 2;
-    /** Reserved for int16 block-scaled values. */
+    /** int16 block-scaled values up; the aggregator sends their sums in the narrowest type that holds them. */
     public static final byte CODEC_INT16 = 3;
-    /** Reserved for int8 block-scaled values. */
+    /** int8 block-scaled values up; the aggregator sends their sums in the narrowest type that holds them. */
     public static final byte CODEC_INT8 = 4;
+    /** int8 block-scaled values up, their sums stochastically re-quantised to int8 by the aggregator. */
+    public static final byte CODEC_INT8_NARROW = 5;
 
     // ---- header offsets ----
 

@@ -1,12 +1,14 @@
 package dev.ina.aggregation;
 
 import dev.ina.api.Codec;
+import dev.ina.codec.SumAccumulator;
 import dev.ina.config.AggregatorConfig;
 import dev.ina.protocol.ControlFlyweight;
 import dev.ina.protocol.FrameDescriptor;
 import dev.ina.sim.CapturedFrame;
 import dev.ina.sim.Frames;
 import dev.ina.sim.RecordingFrameSender;
+import dev.ina.sim.ReferenceSums;
 import dev.ina.status.CounterDescriptor;
 import dev.ina.status.Counters;
 import dev.ina.transport.FrameSender;
@@ -225,6 +227,7 @@ class ChunkAggregatorTest
             new Frames(JOB, Codec.FP32, 2, WINDOW, FrameDescriptor.MAX_ELEMENTS_PER_PACKET + 1).join(0, 1),
             withMode(new Frames(JOB, Codec.FP32, 2, WINDOW, EPP).join(0, 1), 7),
             withCodec(new Frames(JOB, Codec.FP32, 2, WINDOW, EPP).join(0, 1), (byte)9),
+            new Frames(JOB, Codec.INT8_NARROW, 2, WINDOW, FrameDescriptor.MAX_PAYLOAD_LENGTH + 1).join(0, 1),
         };
         for (int i = 0; i < invalid.length; i++)
         {
@@ -514,6 +517,66 @@ class ChunkAggregatorTest
         deliver(retransmit, peer(1));
         assertEquals(sent + 1, counters.get(CounterDescriptor.FRAMES_SENT));
         assertArrayEquals(new float[]{2}, sender.last().payloadFloats());
+    }
+
+    @Test
+    void shouldRoundSumsToInt8AndResendTheSameBytesWhenCodecIsInt8Narrow()
+    {
+        final int n = 3;
+        final int k = 2; // ceil(log2 3)
+        final Frames frames = new Frames(JOB, Codec.INT8_NARROW, n, WINDOW, EPP);
+        final int token = start(frames, n);
+        final int sequence = WINDOW + 1;
+        deliver(frames.quantisedContribution(token, 0, 1, sequence, -3, 5, 127, -128, 1), peer(0));
+        deliver(frames.quantisedContribution(token, 1, 1, sequence, -3, 6, 127, -127, 0), peer(1));
+        assertTrue(results().isEmpty());
+        deliver(frames.quantisedContribution(token, 2, 1, sequence, -3, 4, 127, -127, 2), peer(2));
+
+        final List<CapturedFrame> sent = results();
+        assertEquals(n, sent.size(), "one result per rank");
+        final ControlFlyweight header = sent.get(0).header();
+        assertEquals(Codec.INT8_NARROW.id(), header.codec());
+        assertEquals(FrameDescriptor.HEADER_LENGTH + EPP, sent.get(0).length(), "one byte per element");
+        assertEquals(-3, header.exponent(), "the contributions' exponent; workers add k themselves");
+        assertEquals(6, header.nextExponent());
+        assertEquals(n, header.contributors());
+        final long[] sums = {3 * 127, -3 * 127, 3}; // -128 saturates to -127
+        final int key = SumAccumulator.resultNoiseKey(JOB, sequence);
+        final byte[] payload = sent.get(0).payloadBytes();
+        for (int i = 0; i < EPP; i++)
+        {
+            assertEquals(ReferenceSums.narrowedResult(sums[i], key, i, k), payload[i], "element " + i);
+        }
+        assertTrue(payload[0] == 95 || payload[0] == 96, "381 / 4 = 95.25 rounds to 95 or 96: " + payload[0]);
+
+        // A repeated contribution and a RESEND are answered with the kept result: the same bytes.
+        deliver(frames.quantisedContribution(token, 1, 1, sequence, -3, 6, 127, -127, 0), peer(1));
+        deliver(frames.resend(token, 2, 1, sequence), peer(2));
+        final List<CapturedFrame> all = results();
+        assertEquals(n + 2, all.size());
+        assertEquals(peer(1), all.get(n).peer());
+        assertEquals(peer(2), all.get(n + 1).peer());
+        for (final CapturedFrame frame : all)
+        {
+            assertArrayEquals(sent.get(0).buffer().byteArray(), frame.buffer().byteArray(), frame.toString());
+        }
+        assertEquals(2, counters.get(CounterDescriptor.RESULTS_RESENT));
+        assertEquals(0, counters.totalDropped());
+    }
+
+    @Test
+    void shouldDropAndCountWhenAnInt8NarrowPayloadHasTheWrongLength()
+    {
+        final Frames frames = new Frames(JOB, Codec.INT8_NARROW, 2, WINDOW, EPP);
+        final Frames wide = new Frames(JOB, Codec.INT16, 2, WINDOW, EPP);
+        final int token = start(frames, 2);
+        // Two bytes per element (as INT16 would send) under INT8_NARROW's codec id.
+        deliver(withCodec(wide.quantisedContribution(token, 0, 1, 0, 0, 0, 1, 2, 3), Codec.INT8_NARROW.id()), peer(0));
+        assertEquals(1, counters.get(CounterDescriptor.DROP_LENGTH));
+        // INT8's id in an INT8_NARROW job.
+        deliver(withCodec(frames.quantisedContribution(token, 0, 1, 0, 0, 0, 1, 2, 3), Codec.INT8.id()), peer(0));
+        assertEquals(1, counters.get(CounterDescriptor.DROP_CODEC));
+        assertTrue(results().isEmpty());
     }
 
     // ------------------------------------------------------------------------------------------------ isolation

@@ -204,7 +204,7 @@ class FixedPointTest
                 sums.add(wire, 0, epp, 1);
             }
         }
-        sums.encode(1, epp, out, 0);
+        sums.encode(1, epp, 0, out, 0);
         final long limit = 1L << b;
         assertEquals(n * limit, out.getInt(0));
         assertEquals(-n * limit, out.getInt(4));
@@ -231,7 +231,7 @@ class FixedPointTest
             sums.add(wire, 0, 2, 0);
         }
         final UnsafeBuffer out = new UnsafeBuffer(new byte[8]);
-        sums.encode(0, 2, out, 0);
+        sums.encode(0, 2, 0, out, 0);
         assertEquals(1 << 30, out.getInt(0));
         assertEquals(-(1 << 30), out.getInt(4));
     }
@@ -244,5 +244,17 @@ class FixedPointTest
         // n = 1: B = 30; n = 5: B = 27.
         assertEquals(0x1p-30 * 8, FixedPoint.sumErrorBound(1, 3));
         assertEquals(5 * 0x1p-28, FixedPoint.sumErrorBound(5, -1));
+    }
+
+    @Test
+    void shouldAddTwoToTheShiftStepsToInt8sBoundWhenResultsAreNarrowed()
+    {
+        // One step is 2^(E - 6); INT8: less than one per rank; INT8_NARROW: plus less than 2^ceil(log2 n).
+        assertEquals(3 * 0x1p-6, FixedPoint.sumErrorBound(Codec.INT8, 3, 0));
+        assertEquals((3 + 4) * 0x1p-6, FixedPoint.sumErrorBound(Codec.INT8_NARROW, 3, 0));
+        assertEquals((4 + 4) * 0x1p-4, FixedPoint.sumErrorBound(Codec.INT8_NARROW, 4, 2));
+        assertEquals((1000 + 1024) * 0x1p-7, FixedPoint.sumErrorBound(Codec.INT8_NARROW, 1000, -1));
+        // One rank: k = 0, the result is the exact sum, INT8's bound.
+        assertEquals(0x1p-6, FixedPoint.sumErrorBound(Codec.INT8_NARROW, 1, 0));
     }
 }

@@ -16,8 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * INT16 and INT8: unbiased stochastic rounding, the per-value error bound, widening in the aggregator and results
- * in the narrowest type that cannot overflow at the largest world size.
+ * INT16, INT8 and INT8_NARROW: unbiased stochastic rounding, the per-value error bound, widening in the aggregator
+ * and results in the narrowest type that cannot overflow at the largest world size (INT8_NARROW's rounded results:
+ * {@link WideningSumAccumulatorTest}).
  */
 class StochasticValueCodecTest
 {
@@ -27,7 +28,7 @@ class StochasticValueCodecTest
         new UnsafeBuffer(ByteBuffer.allocateDirect(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH));
 
     @ParameterizedTest
-    @EnumSource(value = Codec.class, names = {"INT16", "INT8"})
+    @EnumSource(value = Codec.class, names = {"INT16", "INT8", "INT8_NARROW"})
     void shouldBeUnbiasedAndWithinOneStepWhenRoundingStochastically(final Codec codec)
     {
         final ValueCodec encoder = ValueCodec.create(codec, EPP, 1);
@@ -88,7 +89,7 @@ class StochasticValueCodecTest
     }
 
     @ParameterizedTest
-    @EnumSource(value = Codec.class, names = {"INT16", "INT8"})
+    @EnumSource(value = Codec.class, names = {"INT16", "INT8", "INT8_NARROW"})
     void shouldRepeatThePayloadWhenTheNoiseKeyRepeats(final Codec codec)
     {
         final ValueCodec encoder = ValueCodec.create(codec, EPP, 4);
@@ -123,6 +124,10 @@ class StochasticValueCodecTest
         assertEquals(4, Codec.INT16.bytesDown(2));
         assertEquals(4, Codec.FIXED32.bytesDown(2));
         assertEquals(4, Codec.FP32.bytesDown(1024));
+        for (int n = 1; n <= FrameDescriptor.MAX_WORLD_SIZE; n++)
+        {
+            assertEquals(1, Codec.INT8_NARROW.bytesDown(n), "n=" + n);
+        }
     }
 
     @ParameterizedTest
@@ -155,7 +160,7 @@ class StochasticValueCodecTest
                     sums.add(wire, 0, 4, 1);
                 }
                 final UnsafeBuffer out = new UnsafeBuffer(new byte[64]);
-                assertEquals(4 * codec.bytesDown(n), sums.encode(1, 4, out, 0));
+                assertEquals(4 * codec.bytesDown(n), sums.encode(1, 4, 0, out, 0));
                 final ValueCodec decoder = ValueCodec.create(codec, 4, n);
                 final float[] decoded = new float[4];
                 decoder.decode(out, 0, 4, 0, 1, 1, decoded, 0);
@@ -170,7 +175,7 @@ class StochasticValueCodecTest
     }
 
     @ParameterizedTest
-    @EnumSource(value = Codec.class, names = {"INT16", "INT8"})
+    @EnumSource(value = Codec.class, names = {"INT16", "INT8", "INT8_NARROW"})
     void shouldSaturateInsteadOfWrappingWhenAValueExceedsTheAgreedExponent(final Codec codec)
     {
         final ValueCodec encoder = ValueCodec.create(codec, 3, 2);
@@ -187,7 +192,7 @@ class StochasticValueCodecTest
     }
 
     @ParameterizedTest
-    @EnumSource(value = Codec.class, names = {"INT16", "INT8"})
+    @EnumSource(value = Codec.class, names = {"INT16", "INT8", "INT8_NARROW"})
     void shouldLeaveTheQuantisationErrorAsResidualWhenAskedAfterEncoding(final Codec codec)
     {
         final ValueCodec encoder = ValueCodec.create(codec, EPP, 1);

@@ -152,11 +152,12 @@ class VectorisedLoopsTest
     }
 
     @ParameterizedTest
-    @EnumSource(value = Codec.class, names = {"FIXED32", "INT16", "INT8"})
+    @EnumSource(value = Codec.class, names = {"FIXED32", "INT16", "INT8", "INT8_NARROW"})
     void shouldAccumulateThePreviousSumsWhenContributionsAreInOrOutOfRange(final Codec codec)
     {
         final SplittableRandom random = new SplittableRandom(5);
         final int[] contribution = new int[EPP];
+        final int[] results = new int[EPP];
         for (final int worldSize : WORLD_SIZES)
         {
             final SumAccumulator accumulator = SumAccumulator.create(codec, 2, EPP, worldSize);
@@ -190,8 +191,9 @@ class VectorisedLoopsTest
                     previousAdd(sums[set], contribution, count, limit, false, 0);
                 }
                 final int bytesDown = codec.bytesDown(worldSize);
-                assertEquals(count * bytesDown, accumulator.encode(set, count, wire, 0));
-                putNarrowed(sums[set], count, bytesDown);
+                assertEquals(count * bytesDown, accumulator.encode(set, count, round, wire, 0));
+                putNarrowed(scalarResults(sums[set], count, round, codec.resultShift(worldSize), results), count,
+                    bytesDown);
                 assertEqualBytes(count * bytesDown, codec + " n=" + worldSize + " round " + round);
             }
         }
@@ -216,7 +218,7 @@ class VectorisedLoopsTest
             // What a narrow payload can carry: the aggregator sees -128 and -32768 raw.
             for (int i = 0; i < count; i++)
             {
-                contribution[i] = codec == Codec.INT8 ? (byte)contribution[i] : (short)contribution[i];
+                contribution[i] = codec.bytesUp() == Byte.BYTES ? (byte)contribution[i] : (short)contribution[i];
             }
         }
     }
@@ -420,6 +422,20 @@ class VectorisedLoopsTest
                 dst[i] /= d;
             }
         }
+    }
+
+    /**
+     * What a result carries: the sums, or for INT8_NARROW ({@code shift > 0}) each sum plus the top {@code shift} bits
+     * of the element's hash, shifted right by {@code shift}, as a scalar loop over the loop counter.
+     */
+    private static int[] scalarResults(
+        final int[] sums, final int count, final int key, final int shift, final int[] results)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            results[i] = shift == 0 ? sums[i] : (sums[i] + previousNoise(key, i, shift)) >> shift;
+        }
+        return results;
     }
 
     private static void previousAdd(

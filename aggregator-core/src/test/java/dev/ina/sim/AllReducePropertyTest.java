@@ -117,7 +117,7 @@ class AllReducePropertyTest
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"FP32", "FIXED32"})
+    @ValueSource(strings = {"FP32", "FIXED32", "INT8_NARROW"})
     void shouldStayWithinBoundWhenTheWorldIsLargerThanOneBitmapWord(final String codecName)
     {
         final Codec codec = Codec.valueOf(codecName);

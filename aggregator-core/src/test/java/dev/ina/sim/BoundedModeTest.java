@@ -156,6 +156,61 @@ class BoundedModeTest
         assertEquals(ELEMENTS, stats.elementsExact() + stats.elementsPartial());
     }
 
+    /**
+     * INT8_NARROW with 5 ranks ({@code k = 3}, not a power of two): results that hold 4 contributions are rounded
+     * with the world size's shift, a straggler gets the kept results bit for bit, and AVG and the extrapolated SUM
+     * stay within the bound for 4 contributors: {@code (4 + 2^3)} steps, scaled as the result is.
+     */
+    @Test
+    void shouldRoundPartialSumsWithTheWorldSizesShiftWhenCodecIsInt8Narrow()
+    {
+        final int n = 5;
+        final int live = n - 1;
+        final SimulatedNetwork net = SimulatedNetwork.builder(n)
+            .workerConfigs(r -> SimulatedNetwork.workerConfig(r, n, Codec.INT8_NARROW, WINDOW, EPP)
+                .mode(Mode.BOUNDED).deadlineNs(DEADLINE_NS).quorum(2).build())
+            .seed(5).build();
+        net.joinAll(MAX_STEPS);
+        for (int call = 0; call < 4; call++)
+        {
+            final ReduceOp op = call % 2 == 0 ? ReduceOp.AVG : ReduceOp.SUM;
+            final float[][] inputs = ReferenceSums.gradients(40 + call, n, ELEMENTS);
+            final float[][] data = ReferenceSums.copy(inputs);
+            for (int r = 0; r < live; r++)
+            {
+                net.startCall(r, data[r], op);
+            }
+            net.runUntil(net::noneInCall, MAX_STEPS);
+            // The last rank comes late: its chunks finished without it; it receives the kept results.
+            net.startCall(live, data[live], op);
+            net.runUntil(net::noneInCall, MAX_STEPS);
+            net.assertNoneFailed();
+            for (int r = 0; r < n; r++)
+            {
+                assertArrayEquals(data[0], data[r], "rank " + r + " call " + call);
+                assertEquals(ELEMENTS, net.worker(r).stats().elementsPartial(), "rank " + r + " call " + call);
+                assertEquals(live, net.worker(r).stats().minContributors());
+            }
+            final float[][] contributed = java.util.Arrays.copyOf(inputs, live);
+            for (int i = 0; i < ELEMENTS; i++)
+            {
+                final int start = i / EPP * EPP;
+                final int exponent = ReferenceSums.maxExponent(contributed, start, Math.min(ELEMENTS, start + EPP));
+                double reference = 0;
+                for (final float[] input : contributed)
+                {
+                    reference += input[i];
+                }
+                // AVG divides by the contributors; a partial SUM is extrapolated by n / contributors.
+                final double scale = op == ReduceOp.AVG ? 1.0 / live : (double)n / live;
+                final double bound = (live + 8) * Math.scalb(1.0d, exponent - 6) * scale + Math.ulp(data[0][i]);
+                assertEquals(reference * scale, data[0][i], bound, op + " call " + call + " element " + i);
+            }
+        }
+        assertTrue(net.aggregatorCounters().get(CounterDescriptor.DROP_LATE) > 0);
+        assertTrue(net.aggregatorCounters().get(CounterDescriptor.PARTIAL_COMPLETIONS) > 0);
+    }
+
     @Test
     void shouldKeepEveryRankReceivingResultsWhenLossAndAStragglerPersist()
     {

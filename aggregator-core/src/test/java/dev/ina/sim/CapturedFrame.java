@@ -109,6 +109,19 @@ public final class CapturedFrame
         return values;
     }
 
+    /**
+     * Payload as signed bytes (INT8 and INT8_NARROW payloads).
+     *
+     * @return the payload's bytes, up to the end of the frame.
+     */
+    public byte[] payloadBytes()
+    {
+        final ControlFlyweight h = header();
+        final byte[] values = new byte[bytes.length - h.payloadOffset()];
+        h.buffer().getBytes(h.payloadOffset(), values);
+        return values;
+    }
+
     @Override
     public String toString()
     {

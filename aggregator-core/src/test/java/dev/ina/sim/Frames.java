@@ -161,6 +161,46 @@ public final class Frames
     }
 
     /**
+     * A CONTRIB with an INT8 or INT16 payload (the job codec's width up), as the stochastic codecs send it.
+     *
+     * @param token        session token.
+     * @param rank         sender rank.
+     * @param round        call number.
+     * @param sequence     chunk sequence.
+     * @param exponent     exponent the payload is scaled with.
+     * @param nextExponent exponent proposal carried along.
+     * @param values       payload, each narrowed to the codec's width.
+     * @return the frame.
+     */
+    public UnsafeBuffer quantisedContribution(
+        final int token,
+        final int rank,
+        final int round,
+        final int sequence,
+        final int exponent,
+        final int nextExponent,
+        final int... values)
+    {
+        final int width = codec.bytesUp();
+        final UnsafeBuffer frame = new UnsafeBuffer(new byte[FrameDescriptor.HEADER_LENGTH + values.length * width]);
+        dataHeader(frame, FrameDescriptor.TYPE_CONTRIB, token, rank, round, sequence, values.length)
+            .exponent(exponent)
+            .nextExponent(nextExponent);
+        for (int i = 0; i < values.length; i++)
+        {
+            if (width == Byte.BYTES)
+            {
+                frame.putByte(FrameDescriptor.HEADER_LENGTH + i, (byte)values[i]);
+            }
+            else
+            {
+                frame.putShort(FrameDescriptor.HEADER_LENGTH + i * width, (short)values[i], ByteOrder.LITTLE_ENDIAN);
+            }
+        }
+        return frame;
+    }
+
+    /**
      * A RESULT with an FP32 payload.
      *
      * @param token        session token.

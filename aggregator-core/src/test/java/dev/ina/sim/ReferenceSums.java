@@ -17,6 +17,11 @@ import java.util.SplittableRandom;
  * {@link Math#getExponent(float)} over every rank's values in the chunk and
  * {@code B = FixedPoint.magnitudeBits(32, n)}: each rank's value is rounded to a multiple of {@code 2^(E + 1 - B)},
  * the integer sum is exact and the conversion to float rounds once.</li>
+ * <li>INT16, INT8: {@code |result - ref| <= n * 2^(E + 1 - B) + ulp(result)}, {@code B} = 15 or 7: stochastic
+ * rounding of each rank's value, less than one step each.</li>
+ * <li>INT8_NARROW: INT8's bound plus {@code 2^k} steps {@code 2^(E - 6)}, {@code k = ceil(log2 n)} (0 for one
+ * rank): the aggregator's stochastic rounding of the sum to a multiple of {@code 2^k} steps. Computed here, not
+ * taken from the library.</li>
  * <li>FP32: {@code |result - ref| <= n * 2^-23 * sum_r |v_r| + ulp(result)}: float additions in any order.</li>
  * <li>AVG divides the reference and the accumulated part of the bound by {@code n}.</li>
  * </ul>
@@ -55,7 +60,7 @@ public final class ReferenceSums
                     magnitude += Math.abs(input[i]);
                 }
                 double bound = codec.isScaled() ?
-                    FixedPoint.sumErrorBound(codec, n, maxExponent) :
+                    sumErrorBound(codec, n, maxExponent) :
                     n * magnitude * Math.scalb(1.0d, -23);
                 if (op == ReduceOp.AVG)
                 {
@@ -73,6 +78,65 @@ public final class ReferenceSums
             }
         }
         return null;
+    }
+
+    /**
+     * The error bound of a scaled codec's sum: {@link FixedPoint#sumErrorBound(Codec, int, int)} for FIXED32, INT16
+     * and INT8; for INT8_NARROW, INT8's plus the result rounding's {@code 2^k} steps, computed here.
+     *
+     * @param codec     FIXED32, INT16, INT8 or INT8_NARROW.
+     * @param worldSize ranks summed, the job's world size.
+     * @param exponent  largest exponent of the chunk's values.
+     * @return the bound before the final rounding to float.
+     */
+    public static double sumErrorBound(final Codec codec, final int worldSize, final int exponent)
+    {
+        if (codec != Codec.INT8_NARROW)
+        {
+            return FixedPoint.sumErrorBound(codec, worldSize, exponent);
+        }
+        int k = 0;
+        while (1 << k < worldSize)
+        {
+            k++;
+        }
+        final double step = Math.scalb(1.0d, exponent - 6);
+        return FixedPoint.sumErrorBound(Codec.INT8, worldSize, exponent) + (k == 0 ? 0 : (1 << k) * step);
+    }
+
+    /**
+     * INT8_NARROW's result for an exact sum, written out from its definition with long arithmetic:
+     * {@code floor((sum + u) / 2^shift)}, {@code u} = {@link #resultNoise}.
+     *
+     * @param sum   exact sum of the quantised contributions.
+     * @param key   the result's noise key.
+     * @param index element index in the chunk.
+     * @param shift {@code ceil(log2 n)}; 0 gives the sum.
+     * @return the int8 the aggregator must send.
+     */
+    public static long narrowedResult(final long sum, final int key, final int index, final int shift)
+    {
+        return shift == 0 ? sum : Math.floorDiv(sum + resultNoise(key, index, shift), 1L << shift);
+    }
+
+    /**
+     * The rounding noise of element {@code index}, from its definition: murmur3's fmix32 of
+     * {@code (key + index) * 0x9E3779B9} as an unsigned 32-bit value, divided by {@code 2^(32 - shift)}.
+     *
+     * @param key   noise key.
+     * @param index element index.
+     * @param shift bits of noise, 1 to 31.
+     * @return a value in {@code [0, 2^shift)}.
+     */
+    public static long resultNoise(final int key, final int index, final int shift)
+    {
+        long h = ((long)key + index) * 0x9E3779B9L & 0xFFFF_FFFFL;
+        h ^= h >>> 16;
+        h = h * 0x85EBCA6BL & 0xFFFF_FFFFL;
+        h ^= h >>> 13;
+        h = h * 0xC2B2AE35L & 0xFFFF_FFFFL;
+        h ^= h >>> 16;
+        return h >>> (32 - shift);
     }
 
     /**

@@ -66,6 +66,9 @@ public final class FuzzSystemTest
     private static final int FUZZ_JOB_WINDOW = 8;
     private static final int FUZZ_JOB_ELEMENTS_PER_PACKET = 64;
     private static final long SEED = 0x5EEDF022L;
+    /** One above the largest codec id: JOINs with this id or a larger one name no codec and are refused. */
+    private static final int FIRST_UNKNOWN_CODEC_ID =
+        java.util.Arrays.stream(Codec.values()).mapToInt(Codec::id).max().getAsInt() + 1;
 
     @Test
     @Timeout(value = 150, unit = TimeUnit.SECONDS)
@@ -653,7 +656,8 @@ public final class FuzzSystemTest
                     frame.mode(1 + random.nextInt(255));
                     break;
                 case 6:
-                    join(jobId, 0, 2, WINDOW, ELEMENTS_PER_PACKET, (byte)(5 + random.nextInt(200)));
+                    join(jobId, 0, 2, WINDOW, ELEMENTS_PER_PACKET,
+                        (byte)(FIRST_UNKNOWN_CODEC_ID + random.nextInt(200)));
                     break;
                 case 7:
                     // Valid on its own but not the job's world size: refused as a mismatch, not counted as a drop.

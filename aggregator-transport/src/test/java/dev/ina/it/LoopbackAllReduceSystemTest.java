@@ -92,7 +92,8 @@ class LoopbackAllReduceSystemTest
             Arguments.of(4, Codec.FP32, 256, 64, LARGE),
             Arguments.of(4, Codec.FIXED32, 2048, 32, LARGE),
             Arguments.of(2, Codec.FIXED32, 100, 1, 20_000),
-            Arguments.of(3, Codec.FIXED32, 7, 4, 5_000));
+            Arguments.of(3, Codec.FIXED32, 7, 4, 5_000),
+            Arguments.of(3, Codec.INT8_NARROW, 4096, 64, LARGE));
     }
 
     @ParameterizedTest(name = "world {0}, {1}, {2} elements/packet, window {3}")

@@ -52,7 +52,8 @@ class ZeroAllocationSystemTest
         // ranks, codec
         return Stream.of(
             Arguments.of(1, Codec.FP32),
-            Arguments.of(2, Codec.FIXED32));
+            Arguments.of(2, Codec.FIXED32),
+            Arguments.of(3, Codec.INT8_NARROW));
     }
 
     @ParameterizedTest(name = "{0} rank(s), {1}")

@@ -31,7 +31,8 @@ import java.util.concurrent.TimeUnit;
  * for store and add, written for encode). JMH prints it in the benchmark's mode, so in the default average-time
  * mode it is the time per payload byte: bytes/s = 1e9 / that value (0.1 ns/op = 10 GB/s). With
  * {@code -bm thrpt -tu s} JMH prints bytes/s directly (as "ops/s"). Run
- * {@code java -jar bench/target/benchmarks.jar AccumulateBenchmark -prof gc}.
+ * {@code java -jar bench/target/benchmarks.jar AccumulateBenchmark -prof gc}; for the result cost of the int8 codecs
+ * at INT8's largest chunk, {@code AccumulateBenchmark.encode -p codec=INT8,INT8_NARROW -p elements=32737}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -42,7 +43,7 @@ import java.util.concurrent.TimeUnit;
 public class AccumulateBenchmark
 {
     /** Codec under test: a {@link Codec} constant. */
-    @Param({"FP32", "FIXED32", "INT16", "INT8"})
+    @Param({"FP32", "FIXED32", "INT16", "INT8", "INT8_NARROW"})
     public String codec;
 
     /** Elements per chunk. */
@@ -54,6 +55,7 @@ public class AccumulateBenchmark
     private SumAccumulator accumulator;
     private int contributionLength;
     private int resultLength;
+    private int noiseKey;
 
     /**
      * Payload bytes processed, reported by JMH as a secondary result next to ns/op.
@@ -90,7 +92,7 @@ public class AccumulateBenchmark
             frame, FrameDescriptor.HEADER_LENGTH);
         accumulator = SumAccumulator.create(c, 2, elements, Fixtures.WORLD_SIZE);
         accumulator.store(frame, FrameDescriptor.HEADER_LENGTH, elements, 0);
-        resultLength = accumulator.encode(0, elements, result, FrameDescriptor.HEADER_LENGTH);
+        resultLength = accumulator.encode(0, elements, 0, result, FrameDescriptor.HEADER_LENGTH);
     }
 
     /**
@@ -119,7 +121,8 @@ public class AccumulateBenchmark
     }
 
     /**
-     * A finished set's sum is written as a result payload.
+     * A finished set's sum is written as a result payload (INT8_NARROW rounds it to int8 here); the noise key
+     * changes per result as the chunk sequence does.
      *
      * @param counter payload bytes.
      * @return payload length.
@@ -128,6 +131,6 @@ public class AccumulateBenchmark
     public int encode(final Bytes counter)
     {
         counter.perByte += resultLength;
-        return accumulator.encode(1, elements, result, FrameDescriptor.HEADER_LENGTH);
+        return accumulator.encode(1, elements, noiseKey++, result, FrameDescriptor.HEADER_LENGTH);
     }
 }

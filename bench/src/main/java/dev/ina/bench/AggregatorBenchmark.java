@@ -47,7 +47,7 @@ public class AggregatorBenchmark
     private static final int WINDOW_SHIFT = Integer.numberOfTrailingZeros(WINDOW);
 
     /** Codec of the job: a {@link Codec} constant. */
-    @Param({"FP32", "FIXED32", "INT16", "INT8"})
+    @Param({"FP32", "FIXED32", "INT16", "INT8", "INT8_NARROW"})
     public String codec;
 
     /** Elements per chunk. */

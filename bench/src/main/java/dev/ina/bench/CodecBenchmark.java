@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
 public class CodecBenchmark
 {
     /** Codec under test: a {@link Codec} constant. */
-    @Param({"FP32", "FIXED32", "INT16", "INT8"})
+    @Param({"FP32", "FIXED32", "INT16", "INT8", "INT8_NARROW"})
     public String codec;
 
     /** Elements per chunk: the FP32 chunks of a 1500-byte MTU, a 9000-byte jumbo frame and a loopback datagram. */
@@ -81,7 +81,7 @@ public class CodecBenchmark
                 sums.add(frame, FrameDescriptor.HEADER_LENGTH, elements, 0);
             }
         }
-        sums.encode(0, elements, result, FrameDescriptor.HEADER_LENGTH);
+        sums.encode(0, elements, 0, result, FrameDescriptor.HEADER_LENGTH);
         valueCodec.encode(values, 0, elements, exponent, 0, frame, FrameDescriptor.HEADER_LENGTH);
     }
 

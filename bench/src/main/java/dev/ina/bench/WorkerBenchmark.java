@@ -47,7 +47,7 @@ public class WorkerBenchmark
     private static final long STEP_NS = 1_000;
 
     /** Codec of the job: a {@link Codec} constant. */
-    @Param({"FP32", "FIXED32", "INT16", "INT8"})
+    @Param({"FP32", "FIXED32", "INT16", "INT8", "INT8_NARROW"})
     public String codec;
 
     /** Elements per chunk. */
@@ -106,7 +106,7 @@ public class WorkerBenchmark
             sums.add(scratch, 0, elements, 0);
         }
         aggregator.resultPayload(exponent,
-            sums.encode(0, elements, aggregator.resultFrame(), FrameDescriptor.HEADER_LENGTH));
+            sums.encode(0, elements, 0, aggregator.resultFrame(), FrameDescriptor.HEADER_LENGTH));
 
         allReduce();
         allReduceErrorFeedback();

@@ -69,15 +69,17 @@ class BenchMainSystemTest
     void shouldCheckEveryResultWhenNarrowCodecsRunInBothModes(@TempDir final Path dir) throws Exception
     {
         final Path csv = dir.resolve("report.csv");
-        assertEquals(0, BenchMain.execute("run", "--workers", "3", "--sizes", "64KiB", "--codecs", "INT8,INT16",
-            "--modes", "EXACT,BOUNDED", "--iterations", "3", "--warmup", "1", "--group-warmup-seconds", "0.1",
-            "--first-warmup-seconds", "0",
+        assertEquals(0, BenchMain.execute("run", "--workers", "3", "--sizes", "64KiB", "--codecs",
+            "INT8,INT16,INT8_NARROW", "--modes", "EXACT,BOUNDED", "--iterations", "3", "--warmup", "1",
+            "--group-warmup-seconds", "0.1", "--first-warmup-seconds", "0",
             "--csv", csv.toString()));
         final List<CaseResult> rows = ReportWriter.readCsv(csv);
-        assertEquals(List.of("INT8 EXACT", "INT8 BOUNDED", "INT16 EXACT", "INT16 BOUNDED"),
-            rows.stream().map(row -> row.codec() + " " + row.mode()).toList());
+        assertEquals(List.of("INT8 EXACT", "INT8 BOUNDED", "INT16 EXACT", "INT16 BOUNDED", "INT8_NARROW EXACT",
+            "INT8_NARROW BOUNDED"), rows.stream().map(row -> row.codec() + " " + row.mode()).toList());
         // INT8 results of 3 ranks fit int16: half the bytes of an INT16 or FP32 packet each way at most.
         assertTrue(rows.get(0).elementsPerPacket() > rows.get(2).elementsPerPacket(), rows::toString);
+        // INT8_NARROW results are int8 too: twice INT8's elements fit a datagram.
+        assertTrue(rows.get(4).elementsPerPacket() > rows.get(0).elementsPerPacket(), rows::toString);
     }
 
     @Test

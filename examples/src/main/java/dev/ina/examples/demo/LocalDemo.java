@@ -28,7 +28,7 @@ public final class LocalDemo implements Callable<Integer>
     int workers = 4;
     @Option(names = "--mib", description = "Tensor size in MiB of float32 (default ${DEFAULT-VALUE}).")
     double mib = 64;
-    @Option(names = "--codec", description = "FP32, FIXED32, INT16 or INT8 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--codec", description = "One of ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
     Codec codec = Codec.FIXED32;
     @Option(names = "--iterations", description = "Timed all-reduce calls (default ${DEFAULT-VALUE}).")
     int iterations = 10;

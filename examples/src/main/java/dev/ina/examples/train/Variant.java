@@ -53,8 +53,8 @@ record Variant(
             case "INT8_EF":
                 return new Variant("INT8_EF", Codec.INT8, true, false, 0, 0, 0);
             case "BOUNDED":
-                return new Variant("BOUNDED", boundedCodec, boundedCodec == Codec.INT8 || boundedCodec == Codec.INT16,
-                    true, deadlineMs, lossRate, slowMs);
+                return new Variant("BOUNDED", boundedCodec, boundedCodec.isStochastic(), true, deadlineMs, lossRate,
+                    slowMs);
             default:
                 throw new IllegalArgumentException("unknown variant '" + name + "': one of " + NAMES);
         }

@@ -35,7 +35,7 @@ public final class WorkerNode implements Callable<Integer>
     Integer rank;
     @Option(names = "--world-size", description = "Number of ranks (default: INA_WORLD_SIZE).")
     Integer worldSize;
-    @Option(names = "--codec", description = "FP32, FIXED32, INT16 or INT8 (default: INA_CODEC or FP32).")
+    @Option(names = "--codec", description = "One of ${COMPLETION-CANDIDATES} (default: INA_CODEC or FP32).")
     Codec codec;
     @Option(names = "--elements-per-packet",
         description = "Elements per datagram (default: INA_ELEMENTS_PER_PACKET or 256).")

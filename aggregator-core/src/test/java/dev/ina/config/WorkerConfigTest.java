@@ -1,0 +1,47 @@
+package dev.ina.config;
+
+import dev.ina.api.Codec;
+import dev.ina.protocol.FrameDescriptor;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class WorkerConfigTest
+{
+    @Test
+    void shouldParseInt8NarrowWhenNamedInTheEnvironmentInAnyCase()
+    {
+        final WorkerConfig config = WorkerConfig.fromEnvironment(Map.of(
+            Configuration.AGGREGATOR_ENV_NAME, "127.0.0.1:4000",
+            Configuration.WORLD_SIZE_ENV_NAME, "3",
+            Configuration.RANK_ENV_NAME, "2",
+            Configuration.CODEC_ENV_NAME, " int8_narrow ")).build();
+        assertEquals(Codec.INT8_NARROW, config.codec());
+        assertEquals(Codec.INT8_NARROW, WorkerConfig.parseCodec("INT8_NARROW"));
+        final IllegalArgumentException unknown =
+            assertThrows(IllegalArgumentException.class, () -> WorkerConfig.parseCodec("int4"));
+        assertTrue(unknown.getMessage().contains("INT8_NARROW"), unknown.getMessage());
+    }
+
+    @Test
+    void shouldFitTwiceInt8sElementsWhenResultsAreOneByteToo()
+    {
+        final int payload = FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH - FrameDescriptor.HEADER_LENGTH;
+        for (final int n : new int[] {1, 4, 258, 259, FrameDescriptor.MAX_WORLD_SIZE})
+        {
+            assertEquals(payload, WorkerConfig.maxElementsPerPacket(Codec.INT8_NARROW, n, 65_507), "n=" + n);
+            assertEquals(1472 - 32, WorkerConfig.maxElementsPerPacket(Codec.INT8_NARROW, n, 1472), "n=" + n);
+        }
+        assertEquals(payload / 2, WorkerConfig.maxElementsPerPacket(Codec.INT8, 4, 65_507));
+        assertEquals(payload / 4, WorkerConfig.maxElementsPerPacket(Codec.INT8, 259, 65_507));
+
+        final WorkerConfig.Builder builder = WorkerConfig.builder().aggregator("127.0.0.1", 4000).worldSize(4).rank(0)
+            .elementsPerPacket(payload);
+        assertEquals(payload, builder.codec(Codec.INT8_NARROW).build().elementsPerPacket());
+        assertThrows(IllegalArgumentException.class, () -> builder.codec(Codec.INT8).build());
+    }
+}
