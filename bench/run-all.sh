@@ -15,7 +15,7 @@
 #   --repeat K     loopback runs of INA and the peers, interleaved (INA, Gloo, MPI, INA, ...); RESULTS.md takes
 #                  each case's median p50 run (default 3, 1 with --quick): a shared machine's load comes and goes
 #   --sizes        default 4KiB,64KiB,1MiB,16MiB,64MiB (up to 256MiB)
-#   --codecs       INA codecs, default FP32,FIXED32 and INT8 when this INA has it
+#   --codecs       INA codecs, default FP32,FIXED32 and INT8, INT8_NARROW when this INA has them
 #   --no-build     use the bench/target/benchmarks.jar already built
 #   --java-home    JDK that runs INA (default: $JAVA_HOME if set, else the newest JDK under /usr/lib/jvm, else
 #                  `java`): JDK 25's C2 vectorises INA's int<->float codec loops, JDK 17's does not (README)
@@ -89,7 +89,9 @@ if [[ $build -eq 1 ]]; then
 fi
 if [[ -z "$codecs" ]]; then
     codecs=FP32,FIXED32
-    if "$ina" run --help 2> /dev/null | grep -q 'INT8'; then
+    if "$ina" run --help 2> /dev/null | grep -q 'INT8_NARROW'; then
+        codecs=FP32,FIXED32,INT8,INT8_NARROW
+    elif "$ina" run --help 2> /dev/null | grep -q 'INT8'; then
         codecs=FP32,FIXED32,INT8
     fi
 fi
