@@ -47,6 +47,7 @@ done
 if [[ $quick -eq 1 ]]; then
     : "${sizes:=4KiB,1MiB,16MiB}" "${emu_sizes:=64KiB,1MiB,16MiB}"
     ina_iter=(--iterations 5 --warmup 2 --group-warmup-seconds 2 --first-warmup-seconds 6)
+    latency_iter=(--iterations 100 --warmup 10 --group-warmup-seconds 2 --first-warmup-seconds 6)
     peer_iter=(--iterations 10 --min-iterations 3 --warmup 3 --max-seconds 5)
     emu_iter=(--iterations 5 --warmup 2)
     emu_epp=auto ceiling_seconds=2
@@ -54,6 +55,8 @@ if [[ $quick -eq 1 ]]; then
 else
     : "${sizes:=4KiB,64KiB,1MiB,16MiB,64MiB}" "${emu_sizes:=4KiB,64KiB,1MiB,16MiB,64MiB}"
     ina_iter=()
+    # Small calls are cheap: many of them make a steadier p50 (and p99) than the adaptive default's 20.
+    latency_iter=(--iterations 1000 --warmup 20)
     peer_iter=(--iterations 50 --min-iterations 5 --warmup 10 --max-seconds 15)
     emu_iter=(--iterations 10 --warmup 3 --max-seconds 20)
     emu_epp=auto,2235 ceiling_seconds=5
@@ -125,7 +128,7 @@ for ((rep = 1; rep <= repeat; rep++)); do
         say "2/4 INA on loopback, small sizes with caller-runs I/O and busy polling (run ${rep}/${repeat})"
         timeout --kill-after=30 600 "$ina" run --workers "$workers" --processes --sizes "$latency_sizes" \
             --codecs "$codecs" --modes EXACT --epp auto --window 8 --caller-runs --busy-poll \
-            ${ina_iter[@]+"${ina_iter[@]}"} --max-seconds 500 --label loopback-callerruns \
+            "${latency_iter[@]}" --max-seconds 500 --label loopback-callerruns \
             --csv "${data}/loopback-ina-callerruns.r${rep}.csv" > /dev/null || failed+=("ina-callerruns#${rep}")
     fi
     if ! skipped peers; then

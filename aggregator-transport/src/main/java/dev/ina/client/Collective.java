@@ -45,6 +45,10 @@ import java.util.concurrent.locks.LockSupport;
  * Calls are processed in the order they are made, one at a time, on the collective's network thread; every
  * rank must make the same calls with the same sizes in the same order. Blocking calls do not allocate after
  * warm-up. Thread safe, but one blocking call at a time; async calls may be queued from any thread.
+ * <p>
+ * With {@link WorkerConfig.Builder#callerRuns(boolean) callerRuns} there is no network thread: the thread that
+ * joined runs the socket inside each of its calls (and must make all of them, {@link #close()} included), which
+ * saves two thread wake-ups per call.
  */
 public final class Collective implements AutoCloseable
 {
@@ -357,7 +361,9 @@ public final class Collective implements AutoCloseable
     }
 
     /**
-     * Leaves the job (LEAVE to the aggregator), fails queued calls, closes the socket and stops the thread.
+     * Leaves the job (LEAVE to the aggregator), fails queued calls, closes the socket and stops the thread. With
+     * {@code callerRuns}, from another thread than the one that joined this only marks the collective closed: that
+     * thread's call in progress, or its next call, fails with {@code CLOSED} and releases the socket.
      */
     @Override
     public void close()
@@ -553,7 +559,7 @@ public final class Collective implements AutoCloseable
 
     /**
      * Caller-runs: this (the owning) thread runs the network loop until the request is done, blocking in
-     * {@code epoll_wait} between datagrams, or spinning with {@code busyPoll}.
+     * {@code epoll_wait} between datagrams, or with {@code busyPoll} polling and yielding the core when idle.
      */
     private void drive(final CallRequest request)
     {
