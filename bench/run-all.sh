@@ -11,7 +11,7 @@
 # Usage: bench/run-all.sh [--quick] [--workers N] [--sizes LIST] [--codecs LIST] [--emu-sizes LIST] [--no-build]
 #                         [--no-install] [--skip ceiling,ina,peers,emu] [--ina-bench PATH] [--data DIR]
 #                         [--repeat K] [--java-home DIR]
-#   --quick        a short run (a few minutes): 4KiB,1MiB,16MiB, few iterations, no epp-2235 emulated run
+#   --quick        a short run (a few minutes): 4KiB,1MiB,16MiB, few iterations, no jumbo-frame emulated run
 #   --repeat K     loopback runs of INA and the peers, interleaved (INA, Gloo, MPI, INA, ...); RESULTS.md takes
 #                  each case's median p50 run (default 3, 1 with --quick): a shared machine's load comes and goes
 #   --sizes        default 4KiB,64KiB,1MiB,16MiB,64MiB (up to 256MiB)
@@ -59,7 +59,7 @@ else
     latency_iter=(--iterations 1000 --warmup 20)
     peer_iter=(--iterations 50 --min-iterations 5 --warmup 10 --max-seconds 15)
     emu_iter=(--iterations 10 --warmup 3 --max-seconds 20)
-    emu_epp=auto,2235 ceiling_seconds=5
+    emu_epp=auto,jumbo ceiling_seconds=5
     : "${repeat:=3}"
 fi
 skipped() { [[ ",${skip}," == *",$1,"* ]]; }

@@ -2,15 +2,16 @@
 # All-reduce over an emulated network: N worker namespaces with 1 Gbit/s links (tc tbf, both directions) to a
 # bridge, and an aggregator namespace on an unshaped link (bench/emu/netns.sh draws it). Runs
 #   ina:  bench/bin/ina-bench aggregator in inabench-agg, one `ina-bench worker` per worker namespace (rank 0
-#         writes the CSV), once per --epp value (auto = 64 KiB datagrams, IP-fragmented to the 9000 MTU; a number
-#         such as 2235 = one datagram per 9000-byte frame for FP32/FIXED32);
+#         writes the CSV), once per --epp value (auto = 64 KiB datagrams, IP-fragmented to the 9000 MTU; jumbo =
+#         the most elements of each codec that fit one 9000-byte frame, e.g. 2235 for FP32, 8940 for INT8_NARROW;
+#         or a number);
 #   gloo: one /usr/bin/python3 gloo_allreduce.py per worker namespace, rank 0's address as the rendezvous;
 #   frag: iperf3 UDP from w0 to the aggregator at 8972- and 65000-byte datagrams, paced at 95 % of the link rate
 #         and offered at 2x (overload), to show what IP fragmentation does under the token bucket.
 # The namespaces are removed at exit (trap), every process runs under `timeout`, and traffic stays inside the
 # namespaces (10.232.0.0/24). Root only. Output files in --out: emu-ina.csv, emu-gloo.csv, emu-frag.csv.
 # Usage: bench/emu/run-emu.sh [--workers N] [--sizes LIST] [--systems frag,ina,gloo] [--codecs LIST]
-#            [--epp auto[,2235]] [--window W] [--iterations N] [--warmup N] [--max-seconds S] [--rate 1gbit]
+#            [--epp auto[,jumbo]] [--window W] [--iterations N] [--warmup N] [--max-seconds S] [--rate 1gbit]
 #            [--burst 64kb] [--latency 20ms] [--mtu 9000] [--label emu-1gbit] [--out DIR] [--ina-bench PATH]
 #            [--time-limit S]
 set -euo pipefail
@@ -123,7 +124,8 @@ run_ina()  # epp
     local epp="$1" tag csv port job r rc=0 agg_timeout agg_pid
     [[ -x "$ina" ]] || { echo "run-emu.sh: ${ina} not found" >&2; return 2; }
     tag="$label"
-    [[ "$epp" != auto ]] && tag="${label}-epp${epp}"
+    [[ "$epp" == jumbo ]] && tag="${label}-jumbo"
+    [[ "$epp" != auto && "$epp" != jumbo ]] && tag="${label}-epp${epp}"
     csv="${out}/emu-ina-${tag}.csv"
     port=$((port_base + RANDOM % 50))
     job=$((100 + RANDOM % 1000))

@@ -59,16 +59,17 @@ final class BenchPlan
     }
 
     /**
-     * Most elements per datagram for a codec: the payload of a 65507-byte UDP datagram after the 32-byte header,
-     * over the larger of the bytes per element up and down (which for narrow codecs depends on the world size).
+     * Most elements per datagram for a codec: the payload of a datagram after the 32-byte header, over the larger of
+     * the bytes per element up and down (which for narrow codecs depends on the world size).
      *
-     * @param codec     codec.
-     * @param worldSize ranks (sums may widen with the world size).
+     * @param codec          codec.
+     * @param worldSize      ranks (sums may widen with the world size).
+     * @param datagramLength UDP payload bytes, at most {@link FrameDescriptor#MAX_UDP_PAYLOAD_LENGTH}.
      * @return elements.
      */
-    static int maxElementsPerPacket(final Codec codec, final int worldSize)
+    static int maxElementsPerPacket(final Codec codec, final int worldSize, final int datagramLength)
     {
-        return WorkerConfig.maxElementsPerPacket(codec, worldSize, FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH);
+        return WorkerConfig.maxElementsPerPacket(codec, worldSize, datagramLength);
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.ina.bench.e2e;
 import dev.ina.api.Codec;
 import dev.ina.api.Mode;
 import dev.ina.config.WorkerConfig;
+import dev.ina.protocol.FrameDescriptor;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
@@ -20,6 +21,8 @@ final class CaseOptions
     static final int ADAPTIVE_MAX_ITERATIONS = 20;
     /** Adaptive mode: fewest measured iterations per case (unless the case time limit hits first). */
     static final int ADAPTIVE_MIN_ITERATIONS = 3;
+    /** Largest UDP payload in one 9000-byte IP frame: 9000 - 20 (IPv4) - 8 (UDP). */
+    static final int JUMBO_DATAGRAM_LENGTH = 8972;
 
     @Option(names = "--sizes", split = ",", converter = ByteSizes.class, paramLabel = "SIZE",
         defaultValue = "4KiB,64KiB,1MiB,16MiB,64MiB",
@@ -42,9 +45,10 @@ final class CaseOptions
     @Option(names = "--quorum", description = "BOUNDED: fewest ranks a chunk may finish with (default: the library's).")
     Integer quorum;
 
-    @Option(names = "--epp", paramLabel = "N|auto", defaultValue = "auto",
+    @Option(names = "--epp", paramLabel = "N|auto|jumbo", defaultValue = "auto",
         description = "Elements per datagram; auto = the most that fit a 65507-byte datagram for the codec and " +
-        "world size (default ${DEFAULT-VALUE}).")
+        "world size, jumbo = the most that fit one 9000-byte IP frame (an 8972-byte datagram: 2235 for FP32, " +
+        "8940 for INT8_NARROW) (default ${DEFAULT-VALUE}).")
     String epp;
 
     @Option(names = "--window", defaultValue = "8",
@@ -114,8 +118,8 @@ final class CaseOptions
         require(groupWarmupSeconds >= 0, "--group-warmup-seconds must be >= 0, got " + groupWarmupSeconds);
         require(firstWarmupSeconds >= 0, "--first-warmup-seconds must be >= 0, got " + firstWarmupSeconds);
         require(timeoutMs >= 100, "--timeout-ms must be at least 100, got " + timeoutMs);
-        require("auto".equalsIgnoreCase(epp) || epp.matches("[0-9]{1,6}"),
-            "--epp must be a positive number or auto, got " + epp);
+        require("auto".equalsIgnoreCase(epp) || "jumbo".equalsIgnoreCase(epp) || epp.matches("[0-9]{1,6}"),
+            "--epp must be a positive number, auto or jumbo, got " + epp);
     }
 
     /**
@@ -143,7 +147,15 @@ final class CaseOptions
      */
     int elementsPerPacket(final Codec codec, final int worldSize)
     {
-        return "auto".equalsIgnoreCase(epp) ? BenchPlan.maxElementsPerPacket(codec, worldSize) : Integer.parseInt(epp);
+        if ("auto".equalsIgnoreCase(epp))
+        {
+            return BenchPlan.maxElementsPerPacket(codec, worldSize, FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH);
+        }
+        if ("jumbo".equalsIgnoreCase(epp))
+        {
+            return BenchPlan.maxElementsPerPacket(codec, worldSize, JUMBO_DATAGRAM_LENGTH);
+        }
+        return Integer.parseInt(epp);
     }
 
     /**
