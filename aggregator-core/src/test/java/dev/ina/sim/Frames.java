@@ -152,12 +152,7 @@ public final class Frames
         final int nextExponent,
         final int... values)
     {
-        final UnsafeBuffer frame = new UnsafeBuffer(new byte[FrameDescriptor.HEADER_LENGTH + values.length * 4]);
-        dataHeader(frame, FrameDescriptor.TYPE_CONTRIB, token, rank, round, sequence, values.length)
-            .exponent(exponent)
-            .nextExponent(nextExponent);
-        putInts(frame, values);
-        return frame;
+        return scaledContribution(Integer.BYTES, token, rank, round, sequence, exponent, nextExponent, values);
     }
 
     /**
@@ -181,20 +176,37 @@ public final class Frames
         final int nextExponent,
         final int... values)
     {
-        final int width = codec.bytesUp();
+        return scaledContribution(codec.bytesUp(), token, rank, round, sequence, exponent, nextExponent, values);
+    }
+
+    private UnsafeBuffer scaledContribution(
+        final int width,
+        final int token,
+        final int rank,
+        final int round,
+        final int sequence,
+        final int exponent,
+        final int nextExponent,
+        final int[] values)
+    {
         final UnsafeBuffer frame = new UnsafeBuffer(new byte[FrameDescriptor.HEADER_LENGTH + values.length * width]);
         dataHeader(frame, FrameDescriptor.TYPE_CONTRIB, token, rank, round, sequence, values.length)
             .exponent(exponent)
             .nextExponent(nextExponent);
         for (int i = 0; i < values.length; i++)
         {
+            final int offset = FrameDescriptor.HEADER_LENGTH + i * width;
             if (width == Byte.BYTES)
             {
-                frame.putByte(FrameDescriptor.HEADER_LENGTH + i, (byte)values[i]);
+                frame.putByte(offset, (byte)values[i]);
+            }
+            else if (width == Short.BYTES)
+            {
+                frame.putShort(offset, (short)values[i], ByteOrder.LITTLE_ENDIAN);
             }
             else
             {
-                frame.putShort(FrameDescriptor.HEADER_LENGTH + i * width, (short)values[i], ByteOrder.LITTLE_ENDIAN);
+                frame.putInt(offset, values[i], ByteOrder.LITTLE_ENDIAN);
             }
         }
         return frame;
