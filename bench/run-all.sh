@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one command for INA's benchmark figures: installs the peers if missing (Debian packages), builds INA, then
 #   1. the raw UDP ceiling of loopback (bench/peers/ceiling.sh),
-#   2. INA on loopback: aggregator and N workers as processes (bench/bin/ina-bench run --processes), and at the
-#      small sizes (4 KiB, 64 KiB) again with caller-runs I/O and busy polling (--caller-runs --busy-poll),
+#   2. INA on loopback: aggregator and N workers as processes (bench/bin/ina-bench run --processes), once with the
+#      defaults and once with caller-runs I/O and busy polling (--caller-runs --busy-poll; 1000 calls per case at
+#      4 KiB and 64 KiB),
 #   3. the peers at the same sizes and N: Gloo (bench/peers/run-gloo.sh), Open MPI over TCP and shared memory
 #      (bench/peers/run-mpi.sh),
 #   4. the emulated 1 Gbit/s network, INA and Gloo (bench/emu/run-emu.sh; root only, skipped otherwise),
@@ -40,7 +41,7 @@ while [[ $# -gt 0 ]]; do
         --data) data="$2"; shift 2 ;;
         --repeat) repeat="$2"; shift 2 ;;
         --java-home) java_home="$2"; shift 2 ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         *) echo "run-all.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -118,6 +119,12 @@ if ! skipped ceiling; then
     timeout 300 "${bench}/peers/ceiling.sh" --seconds "$ceiling_seconds" --csv "${data}/ceiling.csv" \
         > /dev/null || failed+=(ceiling)
 fi
+# The caller-runs run measures the small sizes with many calls (latency_iter), the others as the main run does.
+large_sizes=""
+IFS=',' read -r -a size_list <<< "$sizes"
+for size in "${size_list[@]}"; do
+    [[ ",${latency_sizes}," == *",${size},"* ]] || large_sizes="${large_sizes:+${large_sizes},}${size}"
+done
 for ((rep = 1; rep <= repeat; rep++)); do
     if ! skipped ina; then
         say "2/4 INA on loopback (run ${rep}/${repeat}): ${workers} workers, ${sizes}, ${codecs}"
@@ -125,11 +132,18 @@ for ((rep = 1; rep <= repeat; rep++)); do
         timeout --kill-after=30 2400 "$ina" run --workers "$workers" --processes --sizes "$sizes" \
             --codecs "$codecs" --modes EXACT --epp auto --window 8 ${ina_iter[@]+"${ina_iter[@]}"} --max-seconds 2000 \
             --label loopback --csv "${data}/loopback-ina.r${rep}.csv" > /dev/null || failed+=("ina#${rep}")
-        say "2/4 INA on loopback, small sizes with caller-runs I/O and busy polling (run ${rep}/${repeat})"
+        say "2/4 INA on loopback with caller-runs I/O and busy polling (run ${rep}/${repeat})"
         timeout --kill-after=30 600 "$ina" run --workers "$workers" --processes --sizes "$latency_sizes" \
             --codecs "$codecs" --modes EXACT --epp auto --window 8 --caller-runs --busy-poll \
             "${latency_iter[@]}" --max-seconds 500 --label loopback-callerruns \
             --csv "${data}/loopback-ina-callerruns.r${rep}.csv" > /dev/null || failed+=("ina-callerruns#${rep}")
+        if [[ -n "$large_sizes" ]]; then
+            timeout --kill-after=30 1200 "$ina" run --workers "$workers" --processes --sizes "$large_sizes" \
+                --codecs "$codecs" --modes EXACT --epp auto --window 8 --caller-runs --busy-poll \
+                ${ina_iter[@]+"${ina_iter[@]}"} --max-seconds 1000 --label loopback-callerruns \
+                --csv "${data}/loopback-ina-callerruns-large.r${rep}.csv" > /dev/null ||
+                failed+=("ina-callerruns-large#${rep}")
+        fi
     fi
     if ! skipped peers; then
         say "3/4 peers on loopback (run ${rep}/${repeat}): Gloo, Open MPI (tcp, shm)"

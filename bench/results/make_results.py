@@ -156,7 +156,8 @@ def machine_lines(info):
     return lines
 
 
-# ina-bench label of the low-latency loopback runs (bench/run-all.sh: --caller-runs --busy-poll, small sizes).
+# ina-bench label of the loopback runs with caller-runs I/O and busy polling (bench/run-all.sh: --caller-runs
+# --busy-poll).
 LATENCY_LABEL = "loopback-callerruns"
 
 
@@ -172,9 +173,9 @@ def latency_cases(cases):
 
 def latency_section(cases):
     fast = latency_cases(cases)
-    out = ["## Small messages: caller-runs I/O and busy polling", ""]
+    out = ["## Caller-runs I/O and busy polling", ""]
     if not fast:
-        return out + ["No low-latency runs in this data (bench/run-all.sh makes them).", ""]
+        return out + ["No caller-runs runs in this data (bench/run-all.sh makes them).", ""]
     loop = loopback_cases(cases)
     codecs = ina_codecs(fast)
     peers = [p for p in PEERS if any(c["system"] == p for c in loop)]
@@ -182,7 +183,7 @@ def latency_section(cases):
             "the aggregator (`ina-bench run --processes --caller-runs --busy-poll`): each rank's calling thread "
             "drives its own socket, so a call wakes no network thread, and every process polls, yielding its "
             "core between polls, instead of sleeping in `epoll_wait`. p50 (p99) in ms on rank 0; the default "
-            "INA and the peers from the loopback table above.", ""]
+            "INA and the peers from the loopback table above. 4 KiB and 64 KiB: 1000 calls per case.", ""]
     for workers in sorted({c["workers"] for c in fast}):
         names = ["INA %s caller-runs" % codec for codec in codecs] + ["INA %s default" % codec for codec in codecs] \
             + [PEER_NAMES[p] for p in peers]
@@ -369,7 +370,8 @@ def check_target(target, cases, tools):
     codecs = [codec] + target.get("also", [])
 
     def ina_row(rows):
-        found = [r for r in (find(rows, "ina", c, size, workers) for c in codecs) if r and r["p50_ms"]]
+        found = [r for r in rows if r["system"] == "ina" and r["codec"] in codecs and r["bytes"] == size
+                 and r["workers"] == workers and r["p50_ms"]]
         if not found:
             return None, ""
         row = min(found, key=lambda r: r["p50_ms"])
@@ -384,7 +386,9 @@ def check_target(target, cases, tools):
         return "%.3f ms (%s, %s)" % (best["p50_ms"], best["codec"], best["transport"]), \
             best["p50_ms"] < target["threshold"], note
     if target["kind"] == "algbw_ratio":
-        ina, note = ina_row(loop)
+        ina, note = ina_row(loop + latency_cases(cases))
+        if ina is not None and ina["transport"] != "loopback":
+            note = ("(%s, %s)" % (ina["codec"], ina["transport"])) if len(codecs) > 1 else "(%s)" % ina["transport"]
         peer = find(loop, target["peer"], None, size, workers)
         if not (ina and peer and ina["p50_ms"] and peer["p50_ms"]):
             return "no data", None, note
