@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,6 +26,25 @@ class WorkerConfigTest
         final IllegalArgumentException unknown =
             assertThrows(IllegalArgumentException.class, () -> WorkerConfig.parseCodec("int4"));
         assertTrue(unknown.getMessage().contains("INT8_NARROW"), unknown.getMessage());
+    }
+
+    @Test
+    void shouldTakeCallerRunsFromTheEnvironmentAndKeepItThroughToBuilder()
+    {
+        final Map<String, String> env = Map.of(
+            Configuration.WORLD_SIZE_ENV_NAME, "2",
+            Configuration.RANK_ENV_NAME, "0",
+            Configuration.CALLER_RUNS_ENV_NAME, "yes",
+            Configuration.BUSY_POLL_ENV_NAME, "1");
+        final WorkerConfig config = WorkerConfig.fromEnvironment(env).build();
+        assertTrue(config.callerRuns() && config.busyPoll(), config.toString());
+        assertTrue(config.toString().contains("callerRuns=true"), config.toString());
+        assertTrue(config.toBuilder().rank(1).build().callerRuns(), "toBuilder keeps callerRuns");
+        assertFalse(WorkerConfig.fromEnvironment(Map.of(Configuration.WORLD_SIZE_ENV_NAME, "2",
+            Configuration.RANK_ENV_NAME, "0")).build().callerRuns(), "off by default");
+        final IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+            () -> WorkerConfig.fromEnvironment(Map.of(Configuration.CALLER_RUNS_ENV_NAME, "sometimes")));
+        assertTrue(bad.getMessage().contains(Configuration.CALLER_RUNS_ENV_NAME), bad.getMessage());
     }
 
     @Test
