@@ -448,14 +448,22 @@ def charts(cases, chart_dir):
     if loop:
         workers = 4 if any(c["workers"] == 4 for c in loop) else max(c["workers"] for c in loop)
         fig, ax = plt.subplots(figsize=(8, 5))
-        series = [("ina", codec, "INA %s" % codec, "o-") for codec in ina_codecs(loop)]
-        series += [(p, None, PEER_NAMES[p], "s--") for p in PEERS]
-        for system, codec, name, style in series:
-            rows = sorted((c for c in loop if c["system"] == system and c["workers"] == workers
+        fast = latency_cases(cases)
+        # One colour per INA codec (default: solid, caller-runs: dotted), greys for the peers.
+        colours = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
+        codec_colour = {codec: colours[i % len(colours)] for i, codec in enumerate(ina_codecs(loop + fast))}
+        peer_colour = {"gloo": "tab:olive", "mpi": "dimgray", "mpi-shm": "black"}
+        series = [(loop, "ina", codec, "INA %s" % codec, "o-", codec_colour[codec]) for codec in ina_codecs(loop)]
+        series += [(fast, "ina", codec, "INA %s caller-runs" % codec, "^:", codec_colour[codec])
+                   for codec in ina_codecs(fast)]
+        series += [(loop, p, None, PEER_NAMES[p], "s--", peer_colour[p]) for p in PEERS]
+        for rows_of, system, codec, name, style, colour in series:
+            rows = sorted((c for c in rows_of if c["system"] == system and c["workers"] == workers
                            and (codec is None or c["codec"] == codec) and c["algbw_GBps"]),
                           key=lambda c: c["bytes"])
             if rows:
-                ax.plot([c["bytes"] for c in rows], [c["algbw_GBps"] for c in rows], style, label=name)
+                ax.plot([c["bytes"] for c in rows], [c["algbw_GBps"] for c in rows], style, label=name,
+                        color=colour)
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         sizes = sorted({c["bytes"] for c in loop})
@@ -465,7 +473,7 @@ def charts(cases, chart_dir):
         ax.set_ylabel("algbw GB/s (bytes / p50)")
         ax.set_title("All-reduce on loopback, N = %d, this host" % workers)
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize=7, ncol=2)
         fig.tight_layout()
         fig.savefig(os.path.join(chart_dir, "algbw.png"), dpi=110)
         plt.close(fig)
