@@ -464,11 +464,11 @@ class ChunkAggregatorTest
     {
         final Frames frames = new Frames(JOB, Codec.FIXED32, 3, WINDOW, EPP);
         final int token = start(frames, 3);
-        deliver(frames.fixedContribution(token, 0, 1, 0, 3, -5, 100, -200, 300), peer(0));
-        deliver(frames.fixedContribution(token, 1, 1, 0, 4, 9, 1, 1, 1), peer(1));
+        deliver(frames.scaledContribution(token, 0, 1, 0, 3, -5, 100, -200, 300), peer(0));
+        deliver(frames.scaledContribution(token, 1, 1, 0, 4, 9, 1, 1, 1), peer(1));
         assertEquals(1, counters.get(CounterDescriptor.DROP_EXPONENT));
-        deliver(frames.fixedContribution(token, 1, 1, 0, 3, 9, 1, 2, 3), peer(1));
-        deliver(frames.fixedContribution(token, 2, 1, 0, 3, FrameDescriptor.EXPONENT_ZERO, 10, 20, 30), peer(2));
+        deliver(frames.scaledContribution(token, 1, 1, 0, 3, 9, 1, 2, 3), peer(1));
+        deliver(frames.scaledContribution(token, 2, 1, 0, 3, FrameDescriptor.EXPONENT_ZERO, 10, 20, 30), peer(2));
         final CapturedFrame result = results().get(0);
         assertArrayEquals(new int[]{111, -178, 333}, result.payloadInts());
         assertEquals(3, result.header().exponent());
@@ -481,8 +481,8 @@ class ChunkAggregatorTest
     {
         final Frames frames = new Frames(JOB, Codec.FIXED32, 2, WINDOW, 2);
         final int token = start(frames, 2);
-        deliver(frames.fixedContribution(token, 0, 1, 0, 0, 0, Integer.MAX_VALUE, Integer.MIN_VALUE), peer(0));
-        deliver(frames.fixedContribution(token, 1, 1, 0, 0, 0, Integer.MAX_VALUE, -5), peer(1));
+        deliver(frames.scaledContribution(token, 0, 1, 0, 0, 0, Integer.MAX_VALUE, Integer.MIN_VALUE), peer(0));
+        deliver(frames.scaledContribution(token, 1, 1, 0, 0, 0, Integer.MAX_VALUE, -5), peer(1));
         final int limit = 1 << 29;
         assertArrayEquals(new int[]{2 * limit, -limit - 5}, results().get(0).payloadInts());
     }
@@ -527,10 +527,10 @@ class ChunkAggregatorTest
         final Frames frames = new Frames(JOB, Codec.INT8_NARROW, n, WINDOW, EPP);
         final int token = start(frames, n);
         final int sequence = WINDOW + 1;
-        deliver(frames.quantisedContribution(token, 0, 1, sequence, -3, 5, 127, -128, 1), peer(0));
-        deliver(frames.quantisedContribution(token, 1, 1, sequence, -3, 6, 127, -127, 0), peer(1));
+        deliver(frames.scaledContribution(token, 0, 1, sequence, -3, 5, 127, -128, 1), peer(0));
+        deliver(frames.scaledContribution(token, 1, 1, sequence, -3, 6, 127, -127, 0), peer(1));
         assertTrue(results().isEmpty());
-        deliver(frames.quantisedContribution(token, 2, 1, sequence, -3, 4, 127, -127, 2), peer(2));
+        deliver(frames.scaledContribution(token, 2, 1, sequence, -3, 4, 127, -127, 2), peer(2));
 
         final List<CapturedFrame> sent = results();
         assertEquals(n, sent.size(), "one result per rank");
@@ -550,7 +550,7 @@ class ChunkAggregatorTest
         assertTrue(payload[0] == 95 || payload[0] == 96, "381 / 4 = 95.25 rounds to 95 or 96: " + payload[0]);
 
         // A repeated contribution and a RESEND are answered with the kept result: the same bytes.
-        deliver(frames.quantisedContribution(token, 1, 1, sequence, -3, 6, 127, -127, 0), peer(1));
+        deliver(frames.scaledContribution(token, 1, 1, sequence, -3, 6, 127, -127, 0), peer(1));
         deliver(frames.resend(token, 2, 1, sequence), peer(2));
         final List<CapturedFrame> all = results();
         assertEquals(n + 2, all.size());
@@ -571,10 +571,10 @@ class ChunkAggregatorTest
         final Frames wide = new Frames(JOB, Codec.INT16, 2, WINDOW, EPP);
         final int token = start(frames, 2);
         // Two bytes per element (as INT16 would send) under INT8_NARROW's codec id.
-        deliver(withCodec(wide.quantisedContribution(token, 0, 1, 0, 0, 0, 1, 2, 3), Codec.INT8_NARROW.id()), peer(0));
+        deliver(withCodec(wide.scaledContribution(token, 0, 1, 0, 0, 0, 1, 2, 3), Codec.INT8_NARROW.id()), peer(0));
         assertEquals(1, counters.get(CounterDescriptor.DROP_LENGTH));
         // INT8's id in an INT8_NARROW job.
-        deliver(withCodec(frames.quantisedContribution(token, 0, 1, 0, 0, 0, 1, 2, 3), Codec.INT8.id()), peer(0));
+        deliver(withCodec(frames.scaledContribution(token, 0, 1, 0, 0, 0, 1, 2, 3), Codec.INT8.id()), peer(0));
         assertEquals(1, counters.get(CounterDescriptor.DROP_CODEC));
         assertTrue(results().isEmpty());
     }

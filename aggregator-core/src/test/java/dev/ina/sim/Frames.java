@@ -110,7 +110,7 @@ public final class Frames
     }
 
     /**
-     * A CONTRIB with an FP32 payload (for a FIXED32 job use {@link #fixedContribution}).
+     * A CONTRIB with an FP32 payload (for a FIXED32 job use {@link #scaledContribution}).
      *
      * @param token    session token.
      * @param rank     sender rank.
@@ -132,7 +132,8 @@ public final class Frames
     }
 
     /**
-     * A CONTRIB with an int32 payload, as FIXED32 sends it.
+     * A CONTRIB of a scaled codec, values at the job codec's width up: int32 for FIXED32, int16 or int8 for the
+     * stochastic codecs (each value narrowed to that width).
      *
      * @param token        session token.
      * @param rank         sender rank.
@@ -143,7 +144,7 @@ public final class Frames
      * @param values       payload.
      * @return the frame.
      */
-    public UnsafeBuffer fixedContribution(
+    public UnsafeBuffer scaledContribution(
         final int token,
         final int rank,
         final int round,
@@ -152,43 +153,7 @@ public final class Frames
         final int nextExponent,
         final int... values)
     {
-        return scaledContribution(Integer.BYTES, token, rank, round, sequence, exponent, nextExponent, values);
-    }
-
-    /**
-     * A CONTRIB with an INT8 or INT16 payload (the job codec's width up), as the stochastic codecs send it.
-     *
-     * @param token        session token.
-     * @param rank         sender rank.
-     * @param round        call number.
-     * @param sequence     chunk sequence.
-     * @param exponent     exponent the payload is scaled with.
-     * @param nextExponent exponent proposal carried along.
-     * @param values       payload, each narrowed to the codec's width.
-     * @return the frame.
-     */
-    public UnsafeBuffer quantisedContribution(
-        final int token,
-        final int rank,
-        final int round,
-        final int sequence,
-        final int exponent,
-        final int nextExponent,
-        final int... values)
-    {
-        return scaledContribution(codec.bytesUp(), token, rank, round, sequence, exponent, nextExponent, values);
-    }
-
-    private UnsafeBuffer scaledContribution(
-        final int width,
-        final int token,
-        final int rank,
-        final int round,
-        final int sequence,
-        final int exponent,
-        final int nextExponent,
-        final int[] values)
-    {
+        final int width = codec.bytesUp();
         final UnsafeBuffer frame = new UnsafeBuffer(new byte[FrameDescriptor.HEADER_LENGTH + values.length * width]);
         dataHeader(frame, FrameDescriptor.TYPE_CONTRIB, token, rank, round, sequence, values.length)
             .exponent(exponent)
