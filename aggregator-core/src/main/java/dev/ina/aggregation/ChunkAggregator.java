@@ -66,6 +66,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
     /** (job id, session token) of the last {@value #ENDED_JOBS_KEPT} jobs that ended, oldest overwritten first. */
     private final long[] endedJobs = new long[ENDED_JOBS_KEPT];
     private int endedJobsNext;
+    private int endedJobsKept;
     private final HeaderFlyweight in = new HeaderFlyweight();
     private final ControlFlyweight inControl = new ControlFlyweight();
     private final UnsafeBuffer ownSendBuffer =
@@ -996,6 +997,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         {
             endedJobs[endedJobsNext] = endedJobKey(job.jobId, job.token);
             endedJobsNext = (endedJobsNext + 1) % ENDED_JOBS_KEPT;
+            endedJobsKept = Math.min(endedJobsKept + 1, ENDED_JOBS_KEPT);
         }
         poolBytesInUse -= job.poolBytes;
         if (job.bounded)
@@ -1007,10 +1009,11 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
 
     private boolean hasEnded(final int jobId, final int token)
     {
+        // Only the entries written so far: an unused one (0) would otherwise match a frame of job 0 with token 0.
         final long key = endedJobKey(jobId, token);
-        for (final long ended : endedJobs)
+        for (int i = 0; i < endedJobsKept; i++)
         {
-            if (ended == key)
+            if (endedJobs[i] == key)
             {
                 return true;
             }
@@ -1020,7 +1023,6 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
 
     private static long endedJobKey(final int jobId, final int token)
     {
-        // Tokens are never 0 for a started job, so an unused entry (0) matches no frame of a started job.
         return ((long)jobId << 32) | (token & 0xFFFF_FFFFL);
     }
 

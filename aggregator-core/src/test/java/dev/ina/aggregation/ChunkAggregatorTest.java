@@ -843,6 +843,16 @@ class ChunkAggregatorTest
     }
 
     @Test
+    void shouldCountAFrameOfJobZeroTokenZeroAsUnknownWhenNoJobHasEnded()
+    {
+        // The ended-jobs ring starts empty: its unused entries must not match the all-zero (job 0, token 0) key.
+        deliver(new Frames(0, Codec.FP32, 2, WINDOW, EPP).resend(0, 1, 0, 0), peer(1));
+        assertEquals(1, counters.get(CounterDescriptor.DROP_UNKNOWN_JOB));
+        assertEquals(0, counters.get(CounterDescriptor.DROP_ENDED_JOB));
+        assertTrue(sender.frames().isEmpty());
+    }
+
+    @Test
     void shouldRedirectAJoinToTheShardThatServesTheJobWhenThereAreSeveralThreads()
     {
         aggregator = new ChunkAggregator(AggregatorConfig.builder().threads(2).build(), sender, counters, 42, 0,
