@@ -3,7 +3,9 @@
 #   1. the raw UDP ceiling of loopback (bench/peers/ceiling.sh),
 #   2. INA on loopback: aggregator and N workers as processes (bench/bin/ina-bench run --processes), once with the
 #      defaults and once with caller-runs I/O and busy polling (--caller-runs --busy-poll; 1000 calls per case at
-#      4 KiB and 64 KiB),
+#      4 KiB and 64 KiB); and at 4 KiB and 64 KiB also as threads of one JVM with caller-runs and busy polling
+#      (the same UDP sockets on loopback; a switch between threads of one process is cheaper than between
+#      processes),
 #   3. the peers at the same sizes and N: Gloo (bench/peers/run-gloo.sh), Open MPI over TCP and shared memory
 #      (bench/peers/run-mpi.sh),
 #   4. the emulated 1 Gbit/s network, INA and Gloo (bench/emu/run-emu.sh; root only, skipped otherwise),
@@ -41,7 +43,7 @@ while [[ $# -gt 0 ]]; do
         --data) data="$2"; shift 2 ;;
         --repeat) repeat="$2"; shift 2 ;;
         --java-home) java_home="$2"; shift 2 ;;
-        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
         *) echo "run-all.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -144,6 +146,11 @@ for ((rep = 1; rep <= repeat; rep++)); do
                 --csv "${data}/loopback-ina-callerruns-large.r${rep}.csv" > /dev/null ||
                 failed+=("ina-callerruns-large#${rep}")
         fi
+        say "2/4 INA on loopback as threads of one JVM, caller-runs I/O and busy polling (run ${rep}/${repeat})"
+        timeout --kill-after=30 600 "$ina" run --workers "$workers" --sizes "$latency_sizes" \
+            --codecs "$codecs" --modes EXACT --epp auto --window 8 --caller-runs --busy-poll \
+            "${latency_iter[@]}" --max-seconds 500 --label loopback-threads-callerruns \
+            --csv "${data}/loopback-ina-threads.r${rep}.csv" > /dev/null || failed+=("ina-threads#${rep}")
     fi
     if ! skipped peers; then
         say "3/4 peers on loopback (run ${rep}/${repeat}): Gloo, Open MPI (tcp, shm)"
