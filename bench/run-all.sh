@@ -8,7 +8,9 @@
 #      processes),
 #   3. the peers at the same sizes and N: Gloo (bench/peers/run-gloo.sh), Open MPI over TCP and shared memory
 #      (bench/peers/run-mpi.sh),
-#   4. the emulated 1 Gbit/s network, INA and Gloo (bench/emu/run-emu.sh; root only, skipped otherwise),
+#   4. the emulated 1 Gbit/s network, INA and Gloo (bench/emu/run-emu.sh; root only, skipped otherwise): INA
+#      first with caller-runs I/O and busy polling at jumbo-frame datagrams, then with the defaults, Gloo, and the
+#      fragmentation check,
 # and writes bench/RESULTS.md with bench/results/make_results.py. CSVs go to bench/results/data (cleared first).
 #
 # Usage: bench/run-all.sh [--quick] [--workers N] [--sizes LIST] [--codecs LIST] [--emu-sizes LIST] [--no-build]
@@ -43,7 +45,7 @@ while [[ $# -gt 0 ]]; do
         --data) data="$2"; shift 2 ;;
         --repeat) repeat="$2"; shift 2 ;;
         --java-home) java_home="$2"; shift 2 ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
         *) echo "run-all.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -164,6 +166,11 @@ done
 if ! skipped emu; then
     if [[ $(id -u) -eq 0 ]] && ip netns list > /dev/null 2>&1; then
         say "4/4 emulated 1 Gbit/s network: ${workers} workers, ${emu_sizes}"
+        emu_fast_epp=jumbo
+        [[ ",${emu_epp}," == *",jumbo,"* ]] || emu_fast_epp="${emu_epp%%,*}"
+        "${bench}/emu/run-emu.sh" --workers "$workers" --sizes "$emu_sizes" --codecs "$codecs" --epp "$emu_fast_epp" \
+            --systems ina --caller-runs --busy-poll ${emu_iter[@]+"${emu_iter[@]}"} --ina-bench "$ina" \
+            --out "$data" --time-limit 1200 || failed+=(emu-callerruns)
         "${bench}/emu/run-emu.sh" --workers "$workers" --sizes "$emu_sizes" --codecs "$codecs" --epp "$emu_epp" \
             ${emu_iter[@]+"${emu_iter[@]}"} --ina-bench "$ina" --out "$data" --time-limit 2400 || failed+=(emu)
     else

@@ -15,12 +15,14 @@
 # Usage: bench/emu/run-emu.sh [--workers N] [--sizes LIST] [--systems ina,gloo,frag] [--codecs LIST]
 #            [--epp auto[,jumbo]] [--window W] [--iterations N] [--warmup N] [--max-seconds S] [--rate 1gbit]
 #            [--burst 64kb] [--latency 20ms] [--mtu 9000] [--label emu-1gbit] [--out DIR] [--ina-bench PATH]
-#            [--time-limit S]
+#            [--time-limit S] [--caller-runs] [--busy-poll]
+#   --caller-runs, --busy-poll: passed to every INA worker (--busy-poll also to the aggregator); the label gets
+#            "-callerruns" / "-busypoll" appended.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bench="$(cd "${here}/.." && pwd)"
 workers=4 sizes=4KiB,64KiB,1MiB,16MiB,64MiB systems=ina,gloo,frag codecs=FP32,FIXED32 epps=auto window=8
-iterations="" warmup=3 max_seconds=10 label=emu-1gbit out="${bench}/results/data" ina="${bench}/bin/ina-bench"
+ina_opts=() agg_opts=() iterations="" warmup=3 max_seconds=10 label=emu-1gbit out="${bench}/results/data" ina="${bench}/bin/ina-bench"
 time_limit=1800 port_base=47300
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -41,7 +43,9 @@ while [[ $# -gt 0 ]]; do
         --out) out="$2"; shift 2 ;;
         --ina-bench) ina="$2"; shift 2 ;;
         --time-limit) time_limit="$2"; shift 2 ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        --caller-runs) ina_opts+=(--caller-runs); shift ;;
+        --busy-poll) ina_opts+=(--busy-poll); agg_opts+=(--busy-poll); shift ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "run-emu.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -128,13 +132,15 @@ run_ina()  # epp
     tag="$label"
     [[ "$epp" == jumbo ]] && tag="${label}-jumbo"
     [[ "$epp" != auto && "$epp" != jumbo ]] && tag="${label}-epp${epp}"
+    [[ " ${ina_opts[*]-} " == *" --caller-runs "* ]] && tag="${tag}-callerruns"
+    [[ " ${ina_opts[*]-} " == *" --busy-poll "* ]] && tag="${tag}-busypoll"
     csv="${out}/emu-ina-${tag}.csv"
     port=$((port_base + RANDOM % 50))
     job=$((100 + RANDOM % 1000))
     local limit
     limit="$(left)"
     ip netns exec "${EMU_PREFIX}-agg" timeout --kill-after=10 "$limit" "$ina" aggregator --bind "$EMU_AGG_ADDR" \
-        --port "$port" --threads 1 < /dev/null > "${logs}/agg.log" 2>&1 &
+        --port "$port" --threads 1 ${agg_opts[@]+"${agg_opts[@]}"} < /dev/null > "${logs}/agg.log" 2>&1 &
     agg_timeout=$!
     bg_pids+=("$agg_timeout")
     if ! wait_ready "${logs}/agg.log" 60; then
@@ -144,7 +150,8 @@ run_ina()  # epp
     fi
     agg_pid="$(pgrep -P "$agg_timeout" | head -1 || true)"
     local case_args=(--world "$workers" --job "$job" --sizes "$sizes" --codecs "$codecs" --epp "$epp"
-                     --window "$window" --warmup "$warmup" --label "$tag" --max-seconds "$((limit - 20))")
+                     --window "$window" --warmup "$warmup" --label "$tag" --max-seconds "$((limit - 20))"
+                     ${ina_opts[@]+"${ina_opts[@]}"})
     [[ -n "$iterations" ]] && case_args+=(--iterations "$iterations")
     local pids=()
     for ((r = workers - 1; r >= 0; r--)); do

@@ -364,7 +364,9 @@ def emu_section(cases, frag):
             "B = 1 Gbit/s = 125e6 bytes/s, S = tensor bytes. Bound: S/B for INA (each worker sends S and "
             "receives S through an aggregator), 2(n-1)/n · S/B for the ring (Gloo). time/bound = 1 means the "
             "link is full; the wire bound counts the codec's bytes per element (INT8 sends 1 and receives 2, "
-            "INT8_NARROW 1 and 1).",
+            "INT8_NARROW 1 and 1). Transport `emu-1gbit`: 64 KiB datagrams, IP-fragmented to the 9000-byte MTU; "
+            "`-jumbo`: the most elements that fit one 9000-byte frame; `-callerruns-busypoll`: INA with caller-runs "
+            "I/O and busy polling on every process (`run-emu.sh --caller-runs --busy-poll`).",
             ""]
     if emu:
         out += ["| system | transport | codec | elements/packet | N | size | p50 ms | bound ms | time / bound "
