@@ -173,6 +173,11 @@ def latency_cases(cases):
     return [c for c in cases if c["transport"] == LATENCY_LABEL and c["mode"] == "EXACT"]
 
 
+def latency_cell(case):
+    """p50 (p99) in ms of a case, or n/a."""
+    return "n/a" if case is None else "%s (%s)" % (fmt(case["p50_ms"], "%.3f"), fmt(case["p99_ms"], "%.2f"))
+
+
 def threads_cases(cases):
     return [c for c in cases if c["transport"] == THREADS_LABEL and c["mode"] == "EXACT"]
 
@@ -201,8 +206,7 @@ def threads_section(cases):
             for codec in codecs:
                 for rows in (one_jvm, fast):
                     c = find(rows, "ina", codec, size, workers)
-                    cells.append("n/a" if c is None else "%s (%s)" % (fmt(c["p50_ms"], "%.3f"),
-                                                                      fmt(c["p99_ms"], "%.2f")))
+                    cells.append(latency_cell(c))
             out.append("| %s | %s |" % (fmt_size(size), " | ".join(cells)))
         out.append("")
     return out
@@ -231,7 +235,7 @@ def latency_section(cases):
             for rows, system, codec in [(fast, "ina", c) for c in codecs] + [(loop, "ina", c) for c in codecs] + \
                     [(loop, p, None) for p in peers]:
                 c = find(rows, system, codec, size, workers)
-                cells.append("n/a" if c is None else "%s (%s)" % (fmt(c["p50_ms"], "%.3f"), fmt(c["p99_ms"], "%.2f")))
+                cells.append(latency_cell(c))
             out.append("| %s | %s |" % (fmt_size(size), " | ".join(cells)))
         out.append("")
     return out + threads_section(cases)

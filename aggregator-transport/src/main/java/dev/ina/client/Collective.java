@@ -166,11 +166,7 @@ public final class Collective implements AutoCloseable
             final long timeoutNs = config.joinTimeoutNs() + TimeUnit.SECONDS.toNanos(5);
             if (collective.driven != null)
             {
-                final long deadlineNs = System.nanoTime() + timeoutNs;
-                while (!collective.joined.isDone() && System.nanoTime() - deadlineNs < 0)
-                {
-                    collective.driven.run(WAIT_PARK_NS);
-                }
+                collective.loops.runUntil(collective.joined::isDone, timeoutNs, WAIT_PARK_NS);
             }
             collective.joined.get(collective.driven != null ? 0 : timeoutNs, TimeUnit.NANOSECONDS);
             return collective;
@@ -439,18 +435,10 @@ public final class Collective implements AutoCloseable
      */
     private ChannelFuture awaitIo(final ChannelFuture future) throws InterruptedException
     {
-        if (driven != null)
+        if (driven != null && !loops.runUntil(future::isDone, IO_TIMEOUT_NS, WAIT_PARK_NS))
         {
-            final long deadlineNs = System.nanoTime() + IO_TIMEOUT_NS;
-            while (!future.isDone() && System.nanoTime() - deadlineNs < 0)
-            {
-                driven.run(WAIT_PARK_NS);
-            }
-            if (!future.isDone())
-            {
-                throw new IllegalStateException("socket operation did not finish within " +
-                    TimeUnit.NANOSECONDS.toMillis(IO_TIMEOUT_NS) + " ms");
-            }
+            throw new IllegalStateException("socket operation did not finish within " +
+                TimeUnit.NANOSECONDS.toMillis(IO_TIMEOUT_NS) + " ms");
         }
         return future.sync();
     }
@@ -479,10 +467,7 @@ public final class Collective implements AutoCloseable
         final ReduceOp op,
         final float[] residual)
     {
-        if (driven != null)
-        {
-            checkOwner("allReduce");
-        }
+        checkOwner("allReduce");
         if (!blockingInUse.compareAndSet(false, true))
         {
             throw new IllegalStateException("another thread is in a blocking allReduce on this collective; " +
@@ -508,10 +493,7 @@ public final class Collective implements AutoCloseable
         final float[] residual)
     {
         checkRange(offset, count, array != null ? array.length : buffer.capacity());
-        if (driven != null)
-        {
-            checkOwner("allReduceAsync");
-        }
+        checkOwner("allReduceAsync");
         final CallRequest request = new CallRequest(this);
         request.set(array, buffer, offset, count, op, residual);
         request.future = new CompletableFuture<>();
@@ -547,9 +529,12 @@ public final class Collective implements AutoCloseable
         return true;
     }
 
+    /**
+     * Caller-runs only: throws unless this is the thread that joined.
+     */
     private void checkOwner(final String what)
     {
-        if (Thread.currentThread() != owner)
+        if (driven != null && Thread.currentThread() != owner)
         {
             throw new IllegalStateException(what + " from thread '" + Thread.currentThread().getName() +
                 "': with callerRuns the thread that joined ('" + owner.getName() + "') drives this collective's " +

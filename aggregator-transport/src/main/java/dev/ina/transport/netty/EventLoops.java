@@ -17,6 +17,7 @@ import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * Event loop groups and datagram channel classes: native epoll on Linux, NIO elsewhere or on request. Either a
@@ -141,6 +142,25 @@ public final class EventLoops
     }
 
     /**
+     * Driven loop only, on its owner: runs the loop until {@code done} holds or {@code timeoutNs} passed, each run
+     * waiting at most {@code waitNs} for I/O or tasks.
+     *
+     * @param done      the condition, checked before each run.
+     * @param timeoutNs longest time to run.
+     * @param waitNs    longest wait of one run.
+     * @return whether {@code done} holds.
+     */
+    public boolean runUntil(final BooleanSupplier done, final long timeoutNs, final long waitNs)
+    {
+        final long deadlineNs = System.nanoTime() + timeoutNs;
+        while (!done.getAsBoolean() && System.nanoTime() - deadlineNs < 0)
+        {
+            manual.run(waitNs);
+        }
+        return done.getAsBoolean();
+    }
+
+    /**
      * Datagram channel class matching the group.
      *
      * @return channel class.
@@ -163,11 +183,7 @@ public final class EventLoops
         else if (manual.inEventLoop())
         {
             manual.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-            while (!manual.isTerminated() && System.nanoTime() - deadlineNs < 0)
-            {
-                manual.run(TimeUnit.MILLISECONDS.toNanos(10));
-            }
+            runUntil(manual::isTerminated, TimeUnit.SECONDS.toNanos(2), TimeUnit.MILLISECONDS.toNanos(10));
         }
     }
 }
