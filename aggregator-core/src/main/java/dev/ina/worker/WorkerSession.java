@@ -337,6 +337,25 @@ public final class WorkerSession implements FrameHandler
      */
     public void startCall(final FloatBuffer data, final int index, final int count, final ReduceOp op, final long nowNs)
     {
+        startCall(data, index, count, op, null, nowNs);
+    }
+
+    /**
+     * Starts an all-reduce of a FloatBuffer range (heap or direct), in place, with error feedback (see
+     * {@link #startCall(float[], int, int, ReduceOp, float[], long)}); the buffer's position and limit are not
+     * changed.
+     *
+     * @param data     values; overwritten with the result when the call completes.
+     * @param index    first element (absolute index); {@code index + count} must not exceed the buffer's limit.
+     * @param count    elements.
+     * @param op       reduction.
+     * @param residual error feedback state of this tensor, at least {@code count} long, or null for none.
+     * @param nowNs    current time.
+     */
+    public void startCall(
+        final FloatBuffer data, final int index, final int count, final ReduceOp op, final float[] residual,
+        final long nowNs)
+    {
         // Absolute bulk get and put stop at the limit: check here so that a bad range fails now, not mid-call.
         if (index < 0 || count < 0 || index > data.limit() - count)
         {
@@ -347,9 +366,13 @@ public final class WorkerSession implements FrameHandler
         {
             throw new IllegalArgumentException("allReduce needs a writable buffer: the result is written in place");
         }
+        if (residual != null && residual.length < count)
+        {
+            throw new IllegalArgumentException("residual holds " + residual.length + " elements, the call " + count);
+        }
         requireState(State.READY, "allReduce");
         gradient.wrap(data, index);
-        this.residual = null;
+        this.residual = scaled ? residual : null;
         beginCall(count, op, nowNs);
     }
 

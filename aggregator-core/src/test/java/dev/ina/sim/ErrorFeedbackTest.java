@@ -5,8 +5,12 @@ import dev.ina.api.ReduceOp;
 import dev.ina.codec.FixedPoint;
 import org.junit.jupiter.api.Test;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -71,11 +75,43 @@ class ErrorFeedbackTest
         return WORLD_SIZE * Math.scalb(1.0d, e + 1 - FixedPoint.magnitudeBits(Codec.INT8, WORLD_SIZE));
     }
 
+    @Test
+    void shouldFeedBackTheSameResidualsWhenTheGradientIsADirectBuffer()
+    {
+        final float[][] gradients = gradients();
+        final float[][] arrayResiduals = new float[WORLD_SIZE][ELEMENTS];
+        final float[][] bufferResiduals = new float[WORLD_SIZE][ELEMENTS];
+        final double[] fromArrays = run(gradients, true, false, arrayResiduals);
+        final double[] fromBuffers = run(gradients, true, true, bufferResiduals);
+        assertArrayEquals(fromArrays, fromBuffers, "accumulated error per step, float[] against direct buffer");
+        for (int r = 0; r < WORLD_SIZE; r++)
+        {
+            assertArrayEquals(arrayResiduals[r], bufferResiduals[r], "rank " + r + " residual");
+        }
+        double norm = 0.0d;
+        for (final float v : bufferResiduals[0])
+        {
+            norm += Math.abs(v);
+        }
+        assertTrue(norm > 0.0d, "the buffer path kept no residual: error feedback did not run");
+    }
+
     private static double[] run(final float[][] gradients, final boolean feedback)
     {
+        return run(gradients, feedback, false, new float[WORLD_SIZE][ELEMENTS]);
+    }
+
+    private static double[] run(
+        final float[][] gradients, final boolean feedback, final boolean direct, final float[][] residuals)
+    {
         final SimulatedNetwork net = network(Codec.INT8);
-        final float[][] residuals = new float[WORLD_SIZE][ELEMENTS];
         final float[][] data = new float[WORLD_SIZE][ELEMENTS];
+        final FloatBuffer[] buffers = new FloatBuffer[WORLD_SIZE];
+        for (int r = 0; r < WORLD_SIZE; r++)
+        {
+            buffers[r] = ByteBuffer.allocateDirect(ELEMENTS * Float.BYTES).order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
+        }
         final double[] applied = new double[ELEMENTS];
         final double[] truth = new double[ELEMENTS];
         final double[] worst = new double[STEPS];
@@ -84,11 +120,27 @@ class ErrorFeedbackTest
             for (int r = 0; r < WORLD_SIZE; r++)
             {
                 System.arraycopy(gradients[r], 0, data[r], 0, ELEMENTS);
-                net.worker(r).startCall(data[r], 0, ELEMENTS, ReduceOp.SUM, feedback ? residuals[r] : null,
-                    net.nowNs());
+                if (direct)
+                {
+                    buffers[r].put(0, data[r]);
+                    net.worker(r).startCall(buffers[r], 0, ELEMENTS, ReduceOp.SUM, feedback ? residuals[r] : null,
+                        net.nowNs());
+                }
+                else
+                {
+                    net.worker(r).startCall(data[r], 0, ELEMENTS, ReduceOp.SUM, feedback ? residuals[r] : null,
+                        net.nowNs());
+                }
             }
             net.runUntil(net::noneInCall, MAX_STEPS);
             net.assertNoneFailed();
+            if (direct)
+            {
+                for (int r = 0; r < WORLD_SIZE; r++)
+                {
+                    buffers[r].get(0, data[r]);
+                }
+            }
             for (int r = 1; r < WORLD_SIZE; r++)
             {
                 assertTrue(java.util.Arrays.equals(data[0], data[r]), "ranks disagree at step " + t);

@@ -357,6 +357,41 @@ public final class Collective implements AutoCloseable
     }
 
     /**
+     * All-reduces a registered tensor's gradient held in a buffer (heap or direct: e.g. a framework's native
+     * gradient memory) in place, with error feedback as {@link #allReduce(Tensor, float[], ReduceOp)}; the elements
+     * from position to limit, which must be {@code tensor.elements()}; position and limit are unchanged.
+     *
+     * @param tensor handle from {@link #register}.
+     * @param data   gradient; overwritten with the reduction.
+     * @param op     SUM or AVG.
+     * @return statistics of the call, overwritten by the next call.
+     * @throws CollectiveException if the call fails.
+     */
+    public ReduceStats allReduce(final Tensor tensor, final FloatBuffer data, final ReduceOp op)
+    {
+        checkBuffer(data);
+        tensor.check(data.remaining());
+        return await(submitBlocking(null, data, data.position(), data.remaining(), op, tensor.residual()));
+    }
+
+    /**
+     * Starts an all-reduce of a registered tensor's gradient held in a buffer, in place, with error feedback (see
+     * {@link #allReduce(Tensor, FloatBuffer, ReduceOp)}). Neither the buffer nor the tensor may be used by another
+     * call until the future completes.
+     *
+     * @param tensor handle from {@link #register}.
+     * @param data   gradient from position to limit, {@code tensor.elements()} long; overwritten with the reduction.
+     * @param op     SUM or AVG.
+     * @return completes with the call's statistics, or exceptionally with a {@link CollectiveException}.
+     */
+    public CompletableFuture<ReduceStats> allReduceAsync(final Tensor tensor, final FloatBuffer data, final ReduceOp op)
+    {
+        checkBuffer(data);
+        tensor.check(data.remaining());
+        return submitAsync(null, data, data.position(), data.remaining(), op, tensor.residual());
+    }
+
+    /**
      * Leaves the job (LEAVE to the aggregator), fails queued calls, closes the socket and stops the thread. With
      * {@code callerRuns}, from another thread than the one that joined this only marks the collective closed: that
      * thread's call in progress, or its next call, fails with {@code CLOSED} and releases the socket.
@@ -713,7 +748,8 @@ public final class Collective implements AutoCloseable
                 }
                 else
                 {
-                    session.startCall(request.buffer, request.offset, request.count, request.op, nowNs);
+                    session.startCall(
+                        request.buffer, request.offset, request.count, request.op, request.residual, nowNs);
                 }
             }
             catch (final RuntimeException ex)
