@@ -26,9 +26,12 @@ import static java.nio.ByteOrder.LITTLE_ENDIAN;
  * Mode 0 is exact, 1 bounded; in bounded mode, quorum and deadline say when a chunk may finish without every
  * rank, and mode flag {@link #MODE_FLAG_ADAPTIVE_DEADLINE} lets the aggregator shorten the deadline to what recent
  * chunks needed.
- * PENDING carries the bitmap of ranks seen (bit {@code r % 64} of little-endian word {@code r / 64}) with the
- * count field holding the world size. ERROR and ABORT carry an error code in the contributors field and a UTF-8
- * message as payload. LEAVE has no payload.
+ * PENDING carries the ranks seen as a {@link RankBitmap} (bit {@code r % 64} of little-endian word
+ * {@code r / 64}) with the count field holding the world size. ERROR and ABORT carry an error code in the
+ * contributors field ({@link #errorCode()}) and a UTF-8 message as payload. LEAVE has no payload. JOIN, JOIN_ACK
+ * and the replies to a JOIN carry the joining process's nonce in the round field ({@link #nonce()}); in the
+ * sequence field JOIN_ACK carries the first sequence ({@link #firstSequence()}), a redirect its port
+ * ({@link #redirectPort()}).
  */
 public final class ControlFlyweight extends HeaderFlyweight
 {
@@ -255,23 +258,38 @@ public final class ControlFlyweight extends HeaderFlyweight
     }
 
     /**
-     * Writes a rank bitmap as PENDING payload and sets the count (world size) and frame length.
+     * Writes a set of ranks as PENDING payload and sets the count (world size) and frame length.
      *
-     * @param words     bitmap words.
-     * @param wordIndex first word of the bitmap in {@code words}.
-     * @param worldSize number of ranks the bitmap covers.
+     * @param ranks the ranks seen.
      * @return this for a fluent API.
      */
-    public ControlFlyweight rankBitmap(final long[] words, final int wordIndex, final int worldSize)
+    public ControlFlyweight rankBitmap(final RankBitmap ranks)
     {
-        final int wordCount = wordsFor(worldSize);
-        for (int i = 0; i < wordCount; i++)
-        {
-            buffer.putLong(payloadOffset() + i * Long.BYTES, words[wordIndex + i], LITTLE_ENDIAN);
-        }
-        count(worldSize);
-        length = FrameDescriptor.HEADER_LENGTH + wordCount * Long.BYTES;
+        final int bytes = ranks.writeTo(buffer, payloadOffset());
+        count(ranks.worldSize());
+        length = FrameDescriptor.HEADER_LENGTH + bytes;
         return this;
+    }
+
+    /**
+     * Whether a PENDING frame carries a whole bitmap for a world size.
+     *
+     * @param worldSize ranks of the job.
+     * @return true if the count is the world size and the payload holds its bitmap.
+     */
+    public boolean hasRankBitmap(final int worldSize)
+    {
+        return count() == worldSize && payloadLength() >= RankBitmap.lengthFor(worldSize);
+    }
+
+    /**
+     * Reads a PENDING frame's bitmap, which {@link #hasRankBitmap} checked.
+     *
+     * @param ranks replaced by the ranks seen.
+     */
+    public void readRankBitmap(final RankBitmap ranks)
+    {
+        ranks.readFrom(buffer, payloadOffset());
     }
 
     /**
@@ -290,14 +308,94 @@ public final class ControlFlyweight extends HeaderFlyweight
         return (buffer.getLong(payloadOffset() + word * Long.BYTES, LITTLE_ENDIAN) & (1L << rank)) != 0;
     }
 
+    // Control frames reuse header fields that data frames give other meanings; these name them.
+
     /**
-     * Bitmap words needed for a world size.
+     * JOIN, its JOIN_ACK, a JOIN's PENDING or ERROR, and a withdrawing LEAVE: the joining process's nonce, random
+     * per process start (the round field), which tells a restarted rank from a retry.
      *
-     * @param worldSize number of ranks.
-     * @return {@code ceil(worldSize / 64)}.
+     * @return nonce.
      */
-    public static int wordsFor(final int worldSize)
+    public int nonce()
     {
-        return (worldSize + 63) >>> 6;
+        return round();
+    }
+
+    /**
+     * Sets the nonce (the round field).
+     *
+     * @param nonce random per process start, not 0.
+     * @return this for a fluent API.
+     */
+    public ControlFlyweight nonce(final int nonce)
+    {
+        round(nonce);
+        return this;
+    }
+
+    /**
+     * JOIN_ACK: the first chunk sequence of the job's first call (the sequence field).
+     *
+     * @return sequence.
+     */
+    public int firstSequence()
+    {
+        return sequence();
+    }
+
+    /**
+     * Sets the first chunk sequence of a JOIN_ACK (the sequence field).
+     *
+     * @param sequence first sequence.
+     * @return this for a fluent API.
+     */
+    public ControlFlyweight firstSequence(final int sequence)
+    {
+        sequence(sequence);
+        return this;
+    }
+
+    /**
+     * ERROR and ABORT: the error code (the contributors field), e.g. {@link #ERROR_REDIRECT}.
+     *
+     * @return code.
+     */
+    public int errorCode()
+    {
+        return contributors();
+    }
+
+    /**
+     * Sets the error code (the contributors field).
+     *
+     * @param code error code.
+     * @return this for a fluent API.
+     */
+    public ControlFlyweight errorCode(final int code)
+    {
+        contributors(code);
+        return this;
+    }
+
+    /**
+     * ERROR {@link #ERROR_REDIRECT}: the UDP port of the engine thread that serves the job (the sequence field).
+     *
+     * @return port.
+     */
+    public int redirectPort()
+    {
+        return sequence();
+    }
+
+    /**
+     * Sets the redirect port (the sequence field).
+     *
+     * @param port UDP port.
+     * @return this for a fluent API.
+     */
+    public ControlFlyweight redirectPort(final int port)
+    {
+        sequence(port);
+        return this;
     }
 }

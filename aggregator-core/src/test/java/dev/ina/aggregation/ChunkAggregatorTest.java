@@ -1,10 +1,12 @@
 package dev.ina.aggregation;
 
 import dev.ina.api.Codec;
+import dev.ina.api.Mode;
 import dev.ina.codec.SumAccumulator;
 import dev.ina.config.AggregatorConfig;
 import dev.ina.protocol.ControlFlyweight;
 import dev.ina.protocol.FrameDescriptor;
+import dev.ina.protocol.JobSpec;
 import dev.ina.sim.CapturedFrame;
 import dev.ina.sim.Frames;
 import dev.ina.sim.RecordingFrameSender;
@@ -198,7 +200,7 @@ class ChunkAggregatorTest
         final Frames small = new Frames(JOB, Codec.FP32, 1, 4, 256);
         deliver(small.join(0, nonce(0)), peer(0));
         assertEquals(TYPE_JOIN_ACK, sender.last().type());
-        assertEquals(Job.poolBytes(Codec.FP32, 4, 256, 1), aggregator.poolBytesInUse());
+        assertEquals(poolBytes(Codec.FP32, 4, 256, 1), aggregator.poolBytesInUse());
     }
 
     @Test
@@ -936,7 +938,7 @@ class ChunkAggregatorTest
         assertEquals(5555, pending.round());
         assertTrue(pending.hasRank(1) && !pending.hasRank(0));
         assertEquals(1, aggregator.jobCount());
-        assertEquals(Job.poolBytes(Codec.FP32, WINDOW, EPP, 2), aggregator.poolBytesInUse());
+        assertEquals(poolBytes(Codec.FP32, WINDOW, EPP, 2), aggregator.poolBytesInUse());
 
         deliver(frames.contribution(token, 0, 1, 0, 1), peer(0));
         assertEquals(1, counters.get(CounterDescriptor.DROP_ENDED_JOB), "the old session's frames");
@@ -1057,5 +1059,10 @@ class ChunkAggregatorTest
         }
         assertEquals(0, aggregator.jobCount());
         assertEquals(0, aggregator.poolBytesInUse());
+    }
+
+    private static long poolBytes(final Codec codec, final int window, final int elementsPerPacket, final int worldSize)
+    {
+        return SlotSets.sizeOf(new JobSpec(codec, worldSize, window, elementsPerPacket, Mode.EXACT, 1, 0, false));
     }
 }

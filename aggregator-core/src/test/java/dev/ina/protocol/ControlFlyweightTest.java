@@ -57,31 +57,30 @@ class ControlFlyweightTest
     @ValueSource(ints = {1, 2, 63, 64, 65, 130, 1024})
     void shouldCarryEveryRankBitWhenBitmapIsWritten(final int worldSize)
     {
-        final long[] words = new long[3 + ControlFlyweight.wordsFor(worldSize)];
+        final RankBitmap ranks = new RankBitmap(worldSize);
         for (int r = 0; r < worldSize; r += 3)
         {
-            words[3 + (r >>> 6)] |= 1L << r;
+            ranks.add(r);
         }
-        words[0] = -1L;
         control.wrap(buffer, 0, buffer.capacity());
         control.writeHeader(FrameDescriptor.TYPE_PENDING, FrameDescriptor.CODEC_NONE);
-        control.rankBitmap(words, 3, worldSize);
+        control.rankBitmap(ranks);
         assertEquals(worldSize, control.count());
         assertEquals(FrameDescriptor.HEADER_LENGTH + 8 * ((worldSize + 63) / 64), control.frameLength());
         for (int r = 0; r < worldSize; r++)
         {
             assertEquals(r % 3 == 0, control.hasRank(r), "rank " + r);
         }
-        assertFalse(control.hasRank(64 * ControlFlyweight.wordsFor(worldSize)), "rank beyond the bitmap");
+        assertFalse(control.hasRank(64 * RankBitmap.wordsFor(worldSize)), "rank beyond the bitmap");
     }
 
     @Test
     void shouldNeedOneWordPerSixtyFourRanksWhenSizingBitmaps()
     {
-        assertEquals(1, ControlFlyweight.wordsFor(1));
-        assertEquals(1, ControlFlyweight.wordsFor(64));
-        assertEquals(2, ControlFlyweight.wordsFor(65));
-        assertEquals(16, ControlFlyweight.wordsFor(FrameDescriptor.MAX_WORLD_SIZE));
+        assertEquals(1, RankBitmap.wordsFor(1));
+        assertEquals(1, RankBitmap.wordsFor(64));
+        assertEquals(2, RankBitmap.wordsFor(65));
+        assertEquals(16, RankBitmap.wordsFor(FrameDescriptor.MAX_WORLD_SIZE));
         assertTrue(FrameDescriptor.HEADER_LENGTH + 16 * 8 < 1472, "a full PENDING fits a 1500-byte MTU");
     }
 }

@@ -3,6 +3,7 @@ package dev.ina.sim;
 import dev.ina.api.Codec;
 import dev.ina.protocol.ControlFlyweight;
 import dev.ina.protocol.FrameDescriptor;
+import dev.ina.protocol.RankBitmap;
 import dev.ina.protocol.HeaderFlyweight;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -243,16 +244,17 @@ public final class Frames
     public UnsafeBuffer pending(final int token, final int rank, final int round, final int sequence,
         final int... seen)
     {
-        final long[] words = new long[ControlFlyweight.wordsFor(worldSize)];
+        final RankBitmap ranks = new RankBitmap(worldSize);
         for (final int r : seen)
         {
-            words[r >>> 6] |= 1L << r;
+            ranks.add(r);
         }
-        final UnsafeBuffer frame = new UnsafeBuffer(new byte[FrameDescriptor.HEADER_LENGTH + words.length * 8]);
+        final UnsafeBuffer frame =
+            new UnsafeBuffer(new byte[FrameDescriptor.HEADER_LENGTH + RankBitmap.lengthFor(worldSize)]);
         final ControlFlyweight f = header(frame);
         f.writeHeader(FrameDescriptor.TYPE_PENDING, codec.id()).jobId(jobId).sessionToken(token).rank(rank)
             .round(round).sequence(sequence);
-        f.rankBitmap(words, 0, worldSize);
+        f.rankBitmap(ranks);
         return frame;
     }
 
