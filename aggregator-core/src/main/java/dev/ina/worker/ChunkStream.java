@@ -4,28 +4,22 @@ import dev.ina.api.Codec;
 import dev.ina.api.CollectiveException;
 import dev.ina.api.ReduceOp;
 import dev.ina.api.ReduceStats;
-import dev.ina.codec.FixedPoint;
 import dev.ina.codec.ValueCodec;
 import dev.ina.protocol.ControlFlyweight;
-import dev.ina.protocol.FrameDescriptor;
 import dev.ina.protocol.HeaderFlyweight;
 import dev.ina.protocol.JobSpec;
 import dev.ina.status.CounterDescriptor;
 import dev.ina.status.Counters;
-import org.agrona.MutableDirectBuffer;
 
 import java.nio.FloatBuffer;
 import java.util.concurrent.TimeUnit;
 
-import static dev.ina.protocol.FrameDescriptor.FLAG_LAST;
-import static dev.ina.protocol.FrameDescriptor.FLAG_RETRANSMIT;
-
 /**
  * One rank's all-reduce calls, chunk by chunk: sends what the window allows (self-clocked: each result releases
- * the next chunk), quantises with the agreed exponents, decodes results in place, retransmits lost chunks (after
- * the {@link RetransmitTimer}'s timeout, or at once when {@value #FAST_RETRANSMIT_THRESHOLD} later results are in,
- * as TCP's fast retransmit) and, in bounded mode, fills chunks locally that the aggregator gave up (GONE) or never
- * answered. Sequence numbers run on across calls, so a late frame of an earlier call cannot touch the next one.
+ * the next chunk, once its exponent is agreed), decodes results in place and, in bounded mode, fills chunks
+ * locally that the aggregator gave up (GONE) or never answered. {@link ChunkSender} writes the chunks and
+ * {@link LossRecovery} decides what to send again. Sequence numbers run on across calls, so a late frame of an
+ * earlier call cannot touch the next one.
  * <p>
  * The stream never changes the session's state itself: after each call into it, {@link #outcome()} says whether
  * the call is still running, complete or failed (with {@link #failureReason()} and {@link #failureMessage()}).
@@ -40,39 +34,33 @@ final class ChunkStream
     /** The call failed. */
     static final int FAILED = 2;
 
-    private static final int FAST_RETRANSMIT_THRESHOLD = 3;
-
-    private final int jobId;
     private final int rank;
     private final int worldSize;
-    private final Codec codecKind;
-    private final byte codecId;
+    private final Codec codec;
     private final int bytesDown;
     private final boolean scaled;
     private final boolean bounded;
     private final long timeoutNs;
-    private final ValueCodec codec;
+    private final ValueCodec values;
     private final Counters counters;
     private final ReduceStats stats;
-    private final WorkerProxy proxy;
     private final StallReport stall;
     private final GradientView gradient;
     private final ChunkPlan plan;
     private final ChunkWindow window;
     private final ExponentAgreement exponents;
     private final CongestionControl congestion;
-    private final RetransmitTimer timer;
     private final RttEstimator rtt;
+    private final ChunkSender sender;
+    private final LossRecovery recovery;
 
     private int token;
     private int nextSequence;
     private int round;
     private ReduceOp op;
-    private float[] residual;
     private long callStartNs;
     private long lastProgressNs;
     private long silentCarryNs;
-    private long nextTimerCheckNs;
     private int outcome = COMPLETE;
     private CollectiveException.Reason failureReason;
     private String failureMessage;
@@ -89,20 +77,16 @@ final class ChunkStream
         final Counters counters,
         final ReduceStats stats)
     {
-        this.jobId = jobId;
         this.rank = rank;
         this.worldSize = spec.worldSize();
-        this.codecKind = spec.codec();
-        this.codecId = spec.codec().id();
-        this.bytesDown = spec.codec().bytesDown(worldSize);
-        this.scaled = spec.codec().isScaled();
+        this.codec = spec.codec();
+        this.bytesDown = codec.bytesDown(worldSize);
+        this.scaled = codec.isScaled();
         this.bounded = spec.isBounded();
         this.timeoutNs = timeoutNs;
-        this.codec = ValueCodec.create(spec.codec(), spec.elementsPerPacket(), worldSize);
-        this.timer = timer;
+        this.values = ValueCodec.create(codec, spec.elementsPerPacket(), worldSize);
         this.rtt = timer.rtt();
         this.congestion = congestion;
-        this.proxy = proxy;
         this.stall = stall;
         this.counters = counters;
         this.stats = stats;
@@ -110,6 +94,8 @@ final class ChunkStream
         this.plan = new ChunkPlan(spec.elementsPerPacket(), spec.window(), scaled);
         this.window = new ChunkWindow(spec.window());
         this.exponents = new ExponentAgreement(spec.window());
+        this.sender = new ChunkSender(jobId, rank, codec, values, plan, window, exponents, gradient, proxy, counters);
+        this.recovery = new LossRecovery(window, timer, congestion, sender, bounded, spec.window());
     }
 
     /**
@@ -182,11 +168,11 @@ final class ChunkStream
     }
 
     /**
-     * The call ends without completing (closed or failed): let go of the caller's gradient.
+     * The call ends, whether it completed or not: let go of the caller's gradient and residual.
      */
     void release()
     {
-        residual = null;
+        sender.onCallEnd();
         gradient.release();
     }
 
@@ -220,7 +206,7 @@ final class ChunkStream
         final int chunk = plan.dataChunk(sequence);
         final int expected = data ? plan.count(chunk) : 0;
         final int contributors = in.contributors();
-        if (in.codec() != codecId || in.count() != expected || in.payloadLength() != expected * bytesDown)
+        if (in.codec() != codec.id() || in.count() != expected || in.payloadLength() != expected * bytesDown)
         {
             counters.increment(CounterDescriptor.DROP_LENGTH);
             return;
@@ -235,11 +221,7 @@ final class ChunkStream
         lastProgressNs = nowNs;
         stall.heard(nowNs);
         stats.onResult(length, contributors, expected, worldSize);
-        if (window.retries(sequence) == 0)
-        {
-            // Karn: a retransmitted chunk's result does not say which transmission it answers.
-            rtt.sample(nowNs - window.sentNs(sequence));
-        }
+        recovery.onResult(sequence, nowNs);
         if (scaled && plan.proposalChunk(sequence) < plan.dataChunks())
         {
             exponents.agree(sequence + plan.headerChunks(), in.nextExponent());
@@ -250,7 +232,7 @@ final class ChunkStream
             final boolean avg = op == ReduceOp.AVG;
             final int numerator = avg || contributors == worldSize ? 1 : worldSize;
             final int divisor = avg || contributors != worldSize ? contributors : 1;
-            gradient.decode(codec, in.buffer(), in.payloadOffset(), plan.firstElement(chunk), expected,
+            gradient.decode(values, in.buffer(), in.payloadOffset(), plan.firstElement(chunk), expected,
                 in.exponent(), numerator, divisor);
         }
         slide(nowNs);
@@ -264,20 +246,7 @@ final class ChunkStream
     {
         stats.onPending();
         final int sequence = in.sequence();
-        final boolean held = in.hasRank(rank);
-        if (window.contains(sequence))
-        {
-            // If the aggregator holds this rank's contribution, later retries only ask for the result (RESEND)
-            // instead of sending the payload again.
-            window.held(sequence, held);
-        }
-        if (held)
-        {
-            // The timeout was another rank being slow, not loss: undo the window and timeout back-off (spurious
-            // timeout, as in TCP's Eifel detection).
-            congestion.onSpuriousLoss();
-            rtt.undoBackOff();
-        }
+        recovery.onPending(sequence, in.hasRank(rank));
         // Only the oldest outstanding chunk names the missing ranks: every live rank has sent it, whereas a later
         // chunk may simply not have left a live rank with a smaller window yet.
         if (sequence == window.lowest())
@@ -302,8 +271,6 @@ final class ChunkStream
         slide(nowNs);
     }
 
-    // ---------------------------------------------------------------- timers
-
     /**
      * Timers of the call in progress: the progress timeout, retransmissions, and in bounded mode giving chunks up.
      *
@@ -318,61 +285,23 @@ final class ChunkStream
             fail(CollectiveException.Reason.TIMEOUT, describeStall(nowNs));
             return 1;
         }
-        if (nowNs - nextTimerCheckNs < 0)
+        final int work = recovery.checkTimeouts(nowNs);
+        if (work < 0)
         {
-            return 0;
+            fail(CollectiveException.Reason.INVALID_INPUT, sender.invalidInput());
+            return 1;
         }
-        int work = 0;
-        boolean filled = false;
-        long earliestNs = nowNs + timer.maxTimeoutNs();
-        for (int sequence = window.lowest(); sequence - window.next() < 0; sequence++)
+        final int givenUp = recovery.givenUpCount();
+        if (givenUp == 0)
         {
-            if (window.isReceived(sequence))
-            {
-                continue;
-            }
-            if (bounded)
-            {
-                // Give up only on a chunk the aggregator does not hold: if a PENDING said it holds this rank's
-                // values, the chunk finishes at its deadline once the quorum is in (or GONE arrives), and waiting
-                // for that keeps a rank that runs ahead in step with the others instead of filling every chunk.
-                final long giveUpNs = timer.giveUpAtNs(window.firstSentNs(sequence));
-                if (window.retries(sequence) > 0 && !window.isHeld(sequence) && nowNs - giveUpNs >= 0)
-                {
-                    fillLocally(sequence, nowNs);
-                    filled = true;
-                    continue;
-                }
-                earliestNs = Math.min(earliestNs, giveUpNs);
-            }
-            final long dueNs = window.sentNs(sequence) + timer.timeoutNs(window.retries(sequence));
-            if (nowNs - dueNs >= 0)
-            {
-                // One loss event per window of data (as TCP's recovery): react once, then not again for chunks that
-                // were already in flight.
-                if (congestion.onLoss(sequence, window.next()))
-                {
-                    rtt.backOff();
-                }
-                if (!retransmit(sequence, nowNs))
-                {
-                    return work + 1;
-                }
-                work++;
-                earliestNs = Math.min(earliestNs, nowNs + timer.timeoutNs(window.retries(sequence)));
-            }
-            else
-            {
-                earliestNs = Math.min(earliestNs, dueNs);
-            }
+            return work;
         }
-        nextTimerCheckNs = earliestNs;
-        if (filled)
+        for (int i = 0; i < givenUp; i++)
         {
-            slide(nowNs);
-            return work + 1;
+            fillLocally(recovery.givenUp(i), nowNs);
         }
-        return work;
+        slide(nowNs);
+        return work + 1;
     }
 
     // ---------------------------------------------------------------- internals
@@ -380,18 +309,17 @@ final class ChunkStream
     private void begin(final int count, final ReduceOp op, final float[] residual, final long nowNs)
     {
         this.op = op;
-        this.residual = scaled ? residual : null;
         plan.plan(nextSequence, count);
         nextSequence = plan.end();
-        window.reset(plan.base());
-        congestion.onCallStart(plan.base());
-        exponents.reset(plan.base());
-        stall.onCallStart();
         round++;
-        stats.reset(round, codecKind, count, plan.totalChunks());
+        window.reset(plan.base());
+        exponents.reset(plan.base());
+        recovery.onCallStart(plan.base(), nowNs);
+        sender.onCallStart(token, round, residual);
+        stall.onCallStart();
+        stats.reset(round, codec, count, plan.totalChunks());
         callStartNs = nowNs;
         lastProgressNs = nowNs;
-        nextTimerCheckNs = nowNs + timer.firstTimeoutNs();
         outcome = IN_PROGRESS;
         failureReason = null;
         failureMessage = null;
@@ -434,62 +362,13 @@ final class ChunkStream
                 break;
             }
             window.open(nowNs);
-            if (!sendChunk(sequence, false))
+            if (!sender.send(sequence, false))
             {
+                fail(CollectiveException.Reason.INVALID_INPUT, sender.invalidInput());
                 return;
             }
         }
-        nextTimerCheckNs = Math.min(nextTimerCheckNs, nowNs + timer.firstTimeoutNs());
-    }
-
-    /**
-     * Sends a chunk; false if the call failed while preparing it (a value the codec cannot carry).
-     */
-    private boolean sendChunk(final int sequence, final boolean retransmit)
-    {
-        final boolean data = plan.isData(sequence);
-        final int chunk = plan.dataChunk(sequence);
-        final int count = data ? plan.count(chunk) : 0;
-        final int exponent = data && scaled ? exponents.agreed(sequence) : 0;
-        final int proposalChunk = plan.proposalChunk(sequence);
-        final boolean proposes = scaled && proposalChunk < plan.dataChunks();
-        int proposal = FrameDescriptor.EXPONENT_ZERO;
-        if (proposes)
-        {
-            final int first = plan.firstElement(proposalChunk);
-            final int proposalCount = plan.count(proposalChunk);
-            if (residual != null && !retransmit)
-            {
-                // Error feedback: the chunk's values become gradient plus residual, in place and once, before this
-                // rank proposes their exponent. Retransmissions re-read the same values.
-                gradient.addResidual(residual, first, proposalCount);
-            }
-            proposal = gradient.exponentOf(codec, first, proposalCount);
-            if (proposal == FixedPoint.NON_FINITE)
-            {
-                fail(CollectiveException.Reason.INVALID_INPUT, "allReduce round " + round + ": a value in elements [" +
-                    first + ", " + (first + proposalCount) + ") is NaN or infinite, which " +
-                    codecKind + " cannot carry; use FP32 or fix the gradient");
-                return false;
-            }
-            exponents.propose(sequence + plan.headerChunks(), proposal);
-        }
-        final int flags = (plan.isLast(sequence) ? FLAG_LAST : 0) | (retransmit ? FLAG_RETRANSMIT : 0);
-        final MutableDirectBuffer frame = proxy.contribution(token, round, sequence, flags, count, exponent, proposal);
-        int payloadLength = 0;
-        if (count > 0)
-        {
-            final int first = plan.firstElement(chunk);
-            final int noiseKey = ValueCodec.noiseKey(jobId, rank, sequence);
-            payloadLength =
-                gradient.encode(codec, first, count, exponent, noiseKey, frame, WorkerProxy.payloadOffset());
-            if (residual != null && !retransmit)
-            {
-                gradient.quantisationError(codec, first, count, exponent, residual);
-            }
-        }
-        proxy.sendContribution(payloadLength);
-        return true;
+        recovery.onSent(nowNs);
     }
 
     /**
@@ -532,40 +411,12 @@ final class ChunkStream
             complete(nowNs);
             return;
         }
-        fastRetransmit(nowNs);
-        if (outcome == IN_PROGRESS)
+        if (!recovery.afterProgress(nowNs))
         {
-            sendReady(nowNs);
+            fail(CollectiveException.Reason.INVALID_INPUT, sender.invalidInput());
+            return;
         }
-    }
-
-    /**
-     * Fast retransmit (as TCP's three duplicate ACKs): when {@link #FAST_RETRANSMIT_THRESHOLD} later chunks have
-     * their results but the oldest has not, it was most likely lost; resend it now instead of waiting for the
-     * timeout. Once per transmission of a chunk.
-     */
-    private void fastRetransmit(final long nowNs)
-    {
-        final int sequence = window.lowest();
-        if (window.receivedAhead() >= FAST_RETRANSMIT_THRESHOLD && !window.isReceived(sequence) &&
-            !window.isFastRetransmitted(sequence))
-        {
-            window.fastRetransmitted(sequence);
-            congestion.onLoss(sequence, window.next());
-            retransmit(sequence, nowNs);
-        }
-    }
-
-    private boolean retransmit(final int sequence, final long nowNs)
-    {
-        window.retransmitted(sequence, nowNs);
-        counters.increment(CounterDescriptor.RETRANSMITS);
-        if (window.isHeld(sequence))
-        {
-            proxy.resend(token, round, sequence);
-            return true;
-        }
-        return sendChunk(sequence, true);
+        sendReady(nowNs);
     }
 
     private String describeStall(final long nowNs)

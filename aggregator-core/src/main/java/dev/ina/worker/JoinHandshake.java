@@ -51,9 +51,17 @@ final class JoinHandshake
         return nonce;
     }
 
-    long timeoutNs()
+    /**
+     * Why the join timed out: ranks missing if the aggregator answered, else that it is silent.
+     */
+    String describeTimeout()
     {
-        return timeoutNs;
+        final String detail = stall.hasPending() ?
+            "the aggregator at " + stall.aggregator() + " answers, but rank(s) " + stall.missingRanks() +
+            " have not joined: start them with the same job id, world size and aggregator" :
+            "no answer from the aggregator at " + stall.aggregator() + ": is it running and reachable " +
+            "(address, port, firewall)?";
+        return "not every rank joined within " + TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms; " + detail;
     }
 
     void start(final long nowNs)

@@ -5,19 +5,14 @@ import dev.ina.api.Mode;
 import dev.ina.api.ReduceOp;
 import dev.ina.api.ReduceStats;
 import dev.ina.config.WorkerConfig;
-import dev.ina.protocol.ControlFlyweight;
-import dev.ina.protocol.FrameDescriptor;
 import dev.ina.protocol.JobSpec;
-import dev.ina.status.CounterDescriptor;
 import dev.ina.status.Counters;
 import dev.ina.transport.FrameHandler;
 import dev.ina.transport.FrameSender;
 import org.agrona.MutableDirectBuffer;
 
 import java.nio.FloatBuffer;
-import java.util.concurrent.TimeUnit;
 
-import static dev.ina.protocol.FrameDescriptor.HEADER_LENGTH;
 
 /**
  * The worker's engine for one rank of one job: the JOIN handshake, then all-reduce calls that stream chunks through
@@ -65,12 +60,11 @@ public final class WorkerSession implements FrameHandler
     }
 
     private final WorkerConfig config;
-    private final Counters counters;
     private final WorkerProxy proxy;
     private final StallReport stall;
     private final JoinHandshake join;
     private final ChunkStream stream;
-    private final ControlFlyweight in = new ControlFlyweight();
+    private final WorkerAdapter adapter;
     private final ReduceStats stats = new ReduceStats();
     private State state = State.NEW;
     private CollectiveException failure;
@@ -86,7 +80,6 @@ public final class WorkerSession implements FrameHandler
     public WorkerSession(final WorkerConfig config, final FrameSender sender, final Counters counters, final int nonce)
     {
         this.config = config;
-        this.counters = counters;
         final JobSpec spec = new JobSpec(config.codec(), config.worldSize(), config.window(),
             config.elementsPerPacket(), config.mode(), config.quorum(), config.deadlineNs(), config.adaptiveDeadline());
         proxy = new WorkerProxy(sender, counters, stats, config.jobId(), config.rank(), spec);
@@ -99,6 +92,7 @@ public final class WorkerSession implements FrameHandler
         stream = new ChunkStream(spec, config.jobId(), config.rank(), config.timeoutNs(),
             new RetransmitTimer(rtt, bounded, config.deadlineNs()), new AimdWindow(config.window()), proxy, stall,
             counters, stats);
+        adapter = new WorkerAdapter(this, join, stream, stall, counters, config.jobId(), config.worldSize());
     }
 
     /**
@@ -333,7 +327,7 @@ public final class WorkerSession implements FrameHandler
             final int work = join.doWork(nowNs);
             if (work < 0)
             {
-                failJoin();
+                fail(CollectiveException.Reason.TIMEOUT, join.describeTimeout());
                 return 1;
             }
             return work;
@@ -351,109 +345,23 @@ public final class WorkerSession implements FrameHandler
     public void onFrame(
         final MutableDirectBuffer buffer, final int offset, final int length, final int peer, final long nowNs)
     {
-        counters.increment(CounterDescriptor.FRAMES_RECEIVED);
-        counters.add(CounterDescriptor.BYTES_RECEIVED, length);
-        if (length < HEADER_LENGTH)
-        {
-            counters.increment(CounterDescriptor.DROP_SHORT);
-            return;
-        }
-        in.wrap(buffer, offset, length);
-        if (in.version() != FrameDescriptor.VERSION)
-        {
-            counters.increment(CounterDescriptor.DROP_VERSION);
-            return;
-        }
-        if (in.jobId() != config.jobId())
-        {
-            counters.increment(CounterDescriptor.DROP_UNKNOWN_JOB);
-            return;
-        }
-        switch (in.type())
-        {
-            case FrameDescriptor.TYPE_RESULT:
-                stream.onResult(in, length, nowNs);
-                afterStream();
-                break;
-            case FrameDescriptor.TYPE_PENDING:
-                onPending(nowNs);
-                break;
-            case FrameDescriptor.TYPE_GONE:
-                stream.onGone(in, nowNs);
-                afterStream();
-                break;
-            case FrameDescriptor.TYPE_JOIN_ACK:
-                onJoinAck(length, nowNs);
-                break;
-            case FrameDescriptor.TYPE_ABORT:
-            case FrameDescriptor.TYPE_ERROR:
-                onError(nowNs);
-                break;
-            default:
-                counters.increment(CounterDescriptor.DROP_TYPE);
-        }
+        adapter.onFrame(buffer, offset, length, peer, nowNs);
     }
 
-    private void onJoinAck(final int length, final long nowNs)
+    /**
+     * The aggregator acknowledged the JOIN: every rank joined.
+     */
+    void onJoined(final int token, final int firstSequence, final long nowNs)
     {
-        final int check = state == State.JOINING ? join.check(in, length) : -1;
-        if (check != 0)
-        {
-            counters.increment(check < 0 ? CounterDescriptor.DROP_STALE : CounterDescriptor.DROP_CONTROL);
-            return;
-        }
-        stream.joined(in.sessionToken(), in.firstSequence());
+        stream.joined(token, firstSequence);
         stall.heard(nowNs);
         state = State.READY;
-    }
-
-    private void onPending(final long nowNs)
-    {
-        if (!in.hasRankBitmap(config.worldSize()))
-        {
-            counters.increment(CounterDescriptor.DROP_LENGTH);
-            return;
-        }
-        if (state == State.JOINING && join.isForThisJoin(in))
-        {
-            stall.onPending(in, -1, nowNs);
-        }
-        else if (state == State.CALL && stream.isForThisCall(in))
-        {
-            stream.onPending(in, nowNs);
-        }
-        else
-        {
-            counters.increment(CounterDescriptor.DROP_STALE);
-            return;
-        }
-        stall.heard(nowNs);
-    }
-
-    private void onError(final long nowNs)
-    {
-        final int token = stream.token();
-        final boolean forUs = token != 0 ? in.sessionToken() == token : join.isForThisJoin(in);
-        if (!forUs || state == State.CLOSED || state == State.FAILED || state == State.NEW)
-        {
-            counters.increment(CounterDescriptor.DROP_STALE);
-            return;
-        }
-        stall.heard(nowNs);
-        if (state == State.JOINING && in.type() == FrameDescriptor.TYPE_ERROR &&
-            in.errorCode() == ControlFlyweight.ERROR_REDIRECT && join.onRedirect(in.redirectPort()))
-        {
-            return;
-        }
-        final boolean abort = in.type() == FrameDescriptor.TYPE_ABORT;
-        fail(abort ? CollectiveException.Reason.ABORTED : CollectiveException.Reason.REFUSED,
-            (abort ? "the aggregator ended the job: " : "the aggregator refused: ") + in.message());
     }
 
     /**
      * After the stream handled a frame or a timer: a completed call makes the session ready, a failed one fails it.
      */
-    private void afterStream()
+    void afterStream()
     {
         if (state != State.CALL)
         {
@@ -468,17 +376,6 @@ public final class WorkerSession implements FrameHandler
         {
             fail(stream.failureReason(), stream.failureMessage());
         }
-    }
-
-    private void failJoin()
-    {
-        final String detail = stall.hasPending() ?
-            "the aggregator at " + stall.aggregator() + " answers, but rank(s) " + stall.missingRanks() +
-            " have not joined: start them with the same job id, world size and aggregator" :
-            "no answer from the aggregator at " + stall.aggregator() + ": is it running and reachable " +
-            "(address, port, firewall)?";
-        fail(CollectiveException.Reason.TIMEOUT, "not every rank joined within " +
-            TimeUnit.NANOSECONDS.toMillis(join.timeoutNs()) + " ms; " + detail);
     }
 
     private static void checkResidual(final float[] residual, final int count)
@@ -506,7 +403,7 @@ public final class WorkerSession implements FrameHandler
         }
     }
 
-    private void fail(final CollectiveException.Reason reason, final String message)
+    void fail(final CollectiveException.Reason reason, final String message)
     {
         if (state != State.FAILED)
         {
