@@ -4,19 +4,17 @@ import dev.ina.aggregation.ChunkAggregator;
 import dev.ina.config.AggregatorConfig;
 import dev.ina.protocol.FrameDescriptor;
 import dev.ina.status.Counters;
-import dev.ina.transport.netty.DatagramFrameHandler;
-import dev.ina.transport.netty.EventLoops;
-import dev.ina.transport.netty.JvmFlags;
-import dev.ina.transport.netty.NettyFrameSender;
-import dev.ina.transport.netty.PeerTable;
+import dev.ina.internal.netty.DatagramChannels;
+import dev.ina.internal.netty.DatagramFrameHandler;
+import dev.ina.internal.netty.EventLoops;
+import dev.ina.internal.netty.JvmFlags;
+import dev.ina.internal.netty.LoggingErrorHandler;
+import dev.ina.internal.netty.NettyFrameSender;
+import dev.ina.internal.netty.PeerTable;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.agrona.DirectBuffer;
 
@@ -62,28 +60,17 @@ public final class AggregatorServer implements AutoCloseable
 
         Shard(final AggregatorConfig config, final EventLoops loops, final int index)
         {
-            final Bootstrap bootstrap = new Bootstrap()
-                .group(loops.group())
-                .channel(loops.channelClass())
-                .option(ChannelOption.SO_RCVBUF, config.socketBufferBytes())
-                .option(ChannelOption.SO_SNDBUF, config.socketBufferBytes())
-                .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 << 20, 64 << 20))
-                .option(ChannelOption.RECVBUF_ALLOCATOR,
-                    new FixedRecvByteBufAllocator(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH * RECEIVE_BATCH)
-                        .maxMessagesPerRead(RECEIVE_BATCH))
-                .handler(new DatagramFrameHandler(
+            final Bootstrap bootstrap = DatagramChannels.bootstrap(
+                loops, config.socketBufferBytes(), FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH, RECEIVE_BATCH, RECEIVE_BATCH,
+                new DatagramFrameHandler(
                     (frame, offset, length, peer, nowNs) -> engine.onFrame(frame, offset, length, peer, nowNs),
                     (address, frame, length) -> resolve(peers, address, frame, length),
                     config.receiveLoss(),
                     () -> sender.flush(),
-                    counters));
-            if (loops.isEpoll())
-            {
-                // recvmmsg: the receive buffer holds RECEIVE_BATCH datagrams of at most this size.
-                bootstrap.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH);
-            }
+                    counters,
+                    new LoggingErrorHandler("dev.ina.aggregator", "the aggregation engine")))
+                // Reads start once the engine exists (see start).
+                .option(ChannelOption.AUTO_READ, false);
             final int port = config.port() == 0 ? 0 : config.port() + index;
             try
             {

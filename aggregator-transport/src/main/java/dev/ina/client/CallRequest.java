@@ -9,17 +9,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * One all-reduce request handed from a caller thread to the event loop. The blocking path reuses one instance;
- * each async call has its own. Fields are written by the caller before the hand-off and read by the loop; the
- * outcome is written by the loop before the volatile {@code status} store and read by the caller after.
+ * One all-reduce request handed from a caller thread to the I/O side. The blocking path reuses one instance; each
+ * async call has its own. Fields are written by the caller before the hand-off (a queue offer, which publishes
+ * them) and read by the I/O side; the outcome is written by the I/O side before the volatile {@code status} store
+ * and read by the caller after.
  */
-final class CallRequest implements Runnable
+final class CallRequest
 {
     static final int PENDING = 0;
     static final int DONE = 1;
     static final int FAILED = 2;
 
-    private final Collective collective;
     float[] array;
     FloatBuffer buffer;
     int offset;
@@ -31,11 +31,6 @@ final class CallRequest implements Runnable
     ReduceStats stats;
     CollectiveException failure;
     volatile int status;
-
-    CallRequest(final Collective collective)
-    {
-        this.collective = collective;
-    }
 
     void set(
         final float[] array,
@@ -56,10 +51,9 @@ final class CallRequest implements Runnable
         this.status = PENDING;
     }
 
-    @Override
-    public void run()
+    boolean isPending()
     {
-        collective.onRequest(this);
+        return status == PENDING;
     }
 
     void complete(final ReduceStats stats)

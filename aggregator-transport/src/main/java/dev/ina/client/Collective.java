@@ -4,34 +4,16 @@ import dev.ina.api.CollectiveException;
 import dev.ina.api.ReduceOp;
 import dev.ina.api.ReduceStats;
 import dev.ina.config.WorkerConfig;
-import dev.ina.protocol.FrameDescriptor;
+import dev.ina.internal.netty.JvmFlags;
 import dev.ina.status.Counters;
-import dev.ina.transport.netty.DatagramFrameHandler;
-import dev.ina.transport.netty.EventLoops;
-import dev.ina.transport.netty.JvmFlags;
-import dev.ina.transport.netty.NettyFrameSender;
-import dev.ina.worker.WorkerSession;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoop;
-import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.ManualIoEventLoop;
-import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.EpollChannelOption;
-import io.netty.util.concurrent.ScheduledFuture;
-import org.agrona.MutableDirectBuffer;
 
-import java.net.InetSocketAddress;
 import java.nio.FloatBuffer;
-import java.security.SecureRandom;
-import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * One rank's membership of a job: the entry point for training code. Join once, then all-reduce every step.
@@ -52,96 +34,22 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class Collective implements AutoCloseable
 {
-    private static final long TICK_NS = TimeUnit.MILLISECONDS.toNanos(1);
-    private static final int RECEIVE_BUFFER_BYTES = 1024 * 1024;
-    private static final int MAX_RECEIVE_BATCH = 64;
-    private static final long WAIT_PARK_NS = TimeUnit.MILLISECONDS.toNanos(50);
-    private static final long IO_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
+    private static final long JOIN_GRACE_NS = TimeUnit.SECONDS.toNanos(5);
 
     private final WorkerConfig config;
-    private final EventLoops loops;
-    private final Channel channel;
-    private final EventLoop loop;
-    private final ManualIoEventLoop driven;
-    private final Thread owner;
-    private final NettyFrameSender sender;
-    private final WorkerSession session;
-    private final Counters counters = new Counters("worker");
-    private final ArrayDeque<CallRequest> queued = new ArrayDeque<>();
-    private final CallRequest blockingRequest = new CallRequest(this);
+    private final IoDriver driver;
+    private final WorkerEndpoint endpoint;
+    private final Counters counters;
+    private final CallRequest blockingRequest = new CallRequest();
     private final AtomicBoolean blockingInUse = new AtomicBoolean();
-    private final CompletableFuture<Void> joined = new CompletableFuture<>();
-    private final ScheduledFuture<?> tick;
-    private final InetSocketAddress remote;
-    private CallRequest current;
-    private boolean redirecting;
-    private boolean released;
-    private volatile boolean closed;
 
-    private Collective(final WorkerConfig config)
+    private Collective(final WorkerConfig config, final IoDriver driver, final WorkerEndpoint endpoint,
+        final Counters counters)
     {
         this.config = config;
-        this.owner = config.callerRuns() ? Thread.currentThread() : null;
-        this.loops = owner != null ? new EventLoops(config.transport(), owner) :
-            new EventLoops(config.transport(), config.busyPoll(), "ina-worker-" + config.rank());
-        this.driven = loops.manual();
-        final int maxFrame = FrameDescriptor.HEADER_LENGTH +
-            config.elementsPerPacket() *
-            Math.max(config.codec().bytesUp(), config.codec().bytesDown(config.worldSize()));
-        // One receive buffer holds a batch of datagrams (recvmmsg); keep it within the pooled allocator's chunk
-        // size, or every read allocates, zeroes and frees a huge direct buffer.
-        final int datagramLength = Math.max(maxFrame, 2048);
-        final int batch = Math.max(1, Math.min(MAX_RECEIVE_BATCH, RECEIVE_BUFFER_BYTES / datagramLength));
-        final Bootstrap bootstrap = new Bootstrap()
-            .group(loops.group())
-            .channel(loops.channelClass())
-            .option(ChannelOption.SO_RCVBUF, config.socketBufferBytes())
-            .option(ChannelOption.SO_SNDBUF, config.socketBufferBytes())
-            .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-            .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 << 20, 64 << 20))
-            .option(ChannelOption.RECVBUF_ALLOCATOR,
-                new FixedRecvByteBufAllocator(datagramLength * batch).maxMessagesPerRead(MAX_RECEIVE_BATCH))
-            .handler(new DatagramFrameHandler(
-                this::onFrame,
-                (address, frame, length) -> WorkerSession.AGGREGATOR_PEER,
-                config.receiveLoss(),
-                this::afterIo,
-                counters));
-        if (loops.isEpoll())
-        {
-            bootstrap.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, datagramLength);
-        }
-        final InetSocketAddress local = config.bindAddress() == null ?
-            new InetSocketAddress(0) : new InetSocketAddress(config.bindAddress(), 0);
-        remote = new InetSocketAddress(config.aggregatorHost(), config.aggregatorPort());
-        if (remote.isUnresolved())
-        {
-            loops.shutdown();
-            throw new IllegalArgumentException("cannot resolve aggregator host '" + config.aggregatorHost() + "'");
-        }
-        try
-        {
-            channel = awaitIo(bootstrap.bind(local)).channel();
-            // Connected: the kernel drops datagrams from anyone but the aggregator, and sends need no address.
-            awaitIo(channel.connect(remote));
-        }
-        catch (final Exception ex)
-        {
-            loops.shutdown();
-            throw new IllegalStateException("cannot open a UDP socket from " + local + " to " + remote + ": " +
-                ex.getMessage(), ex);
-        }
-        loop = channel.eventLoop();
-        sender = new NettyFrameSender(channel, null, config.sendLoss());
-        channel.closeFuture().addListener(closedChannel -> sender.close());
-        int nonce;
-        do
-        {
-            nonce = new SecureRandom().nextInt();
-        }
-        while (nonce == 0);
-        session = new WorkerSession(config, sender, counters, nonce);
-        tick = loop.scheduleAtFixedRate(this::onTick, TICK_NS, TICK_NS, TimeUnit.NANOSECONDS);
+        this.driver = driver;
+        this.endpoint = endpoint;
+        this.counters = counters;
     }
 
     /**
@@ -149,41 +57,65 @@ public final class Collective implements AutoCloseable
      *
      * @param config this rank's configuration.
      * @return the collective.
-     * @throws CollectiveException   if the join times out or the aggregator refuses it, with the reason.
-     * @throws IllegalStateException if a JVM flag is missing or the socket cannot be opened.
+     * @throws CollectiveException      if the join times out or the aggregator refuses it, with the reason;
+     *                                  {@code CLOSED} if the thread was interrupted (its interrupt flag is kept).
+     * @throws IllegalArgumentException if the aggregator host cannot be resolved.
+     * @throws IllegalStateException    if a JVM flag is missing or the socket cannot be opened.
      */
     public static Collective join(final WorkerConfig config)
     {
         JvmFlags.check();
-        final Collective collective = new Collective(config);
-        collective.loop.execute(() ->
-        {
-            collective.session.startJoin(System.nanoTime());
-            collective.afterIo();
-        });
+        final IoDriver driver = config.callerRuns() ? new CallerRunsIoDriver(config) : new ThreadedIoDriver(config);
+        final Counters counters = new Counters("worker");
+        final WorkerEndpoint endpoint;
         try
         {
-            final long timeoutNs = config.joinTimeoutNs() + TimeUnit.SECONDS.toNanos(5);
-            if (collective.driven != null)
-            {
-                collective.loops.runUntil(collective.joined::isDone, timeoutNs, WAIT_PARK_NS);
-            }
-            collective.joined.get(collective.driven != null ? 0 : timeoutNs, TimeUnit.NANOSECONDS);
+            endpoint = new WorkerEndpoint(config, driver, counters);
+        }
+        catch (final InterruptedException ex)
+        {
+            driver.loops().shutdown();
+            Thread.currentThread().interrupt();
+            throw new CollectiveException(CollectiveException.Reason.CLOSED, describe(config) +
+                ": interrupted while opening the socket", ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            driver.loops().shutdown();
+            throw ex;
+        }
+        final Collective collective = new Collective(config, driver, endpoint, counters);
+        driver.execute(endpoint::startJoin);
+        try
+        {
+            driver.await(endpoint.joined(), config.joinTimeoutNs() + JOIN_GRACE_NS);
             return collective;
         }
-        catch (final java.util.concurrent.ExecutionException ex)
+        catch (final ExecutionException ex)
         {
             collective.close();
             throw ex.getCause() instanceof CollectiveException ?
                 (CollectiveException)ex.getCause() :
                 new CollectiveException(CollectiveException.Reason.REFUSED, ex.getCause().getMessage(), ex);
         }
-        catch (final Exception ex)
+        catch (final InterruptedException ex)
         {
             collective.close();
-            throw new CollectiveException(CollectiveException.Reason.TIMEOUT,
-                "job " + config.jobId() + " rank " + config.rank() + ": join did not finish", ex);
+            Thread.currentThread().interrupt();
+            throw new CollectiveException(CollectiveException.Reason.CLOSED, describe(config) +
+                ": interrupted while joining", ex);
         }
+        catch (final TimeoutException ex)
+        {
+            collective.close();
+            throw new CollectiveException(CollectiveException.Reason.TIMEOUT, describe(config) +
+                ": join did not finish within " + TimeUnit.NANOSECONDS.toMillis(config.joinTimeoutNs()) + " ms", ex);
+        }
+    }
+
+    private static String describe(final WorkerConfig config)
+    {
+        return "job " + config.jobId() + " rank " + config.rank() + "/" + config.worldSize();
     }
 
     /**
@@ -233,7 +165,7 @@ public final class Collective implements AutoCloseable
      */
     public boolean isEpoll()
     {
-        return loops.isEpoll();
+        return driver.loops().isEpoll();
     }
 
     /**
@@ -399,83 +331,9 @@ public final class Collective implements AutoCloseable
     @Override
     public void close()
     {
-        if (driven != null)
-        {
-            closed = true;
-            if (Thread.currentThread() == owner)
-            {
-                releaseDriven();
-            }
-            else
-            {
-                driven.wakeup();
-            }
-            joined.completeExceptionally(new CollectiveException(CollectiveException.Reason.CLOSED, "closed"));
-            return;
-        }
-        if (closed)
-        {
-            return;
-        }
-        closed = true;
-        tick.cancel(false);
-        if (!loop.isShuttingDown())
-        {
-            try
-            {
-                loop.submit(() ->
-                {
-                    session.leave(System.nanoTime());
-                    sender.flush();
-                    failQueued(new CollectiveException(CollectiveException.Reason.CLOSED, "the collective was closed"));
-                }).get(2, TimeUnit.SECONDS);
-            }
-            catch (final Exception ignore)
-            {
-                // Closing anyway; the aggregator expires the job.
-            }
-        }
-        channel.close().awaitUninterruptibly(2_000);
-        loops.shutdown();
-        joined.completeExceptionally(new CollectiveException(CollectiveException.Reason.CLOSED, "closed"));
-    }
-
-    /**
-     * Caller-runs: leaves the job and releases the socket, on the owning thread, once.
-     */
-    private void releaseDriven()
-    {
-        if (released)
-        {
-            return;
-        }
-        released = true;
-        tick.cancel(false);
-        session.leave(System.nanoTime());
-        sender.flush();
-        failQueued(new CollectiveException(CollectiveException.Reason.CLOSED, "the collective was closed"));
-        try
-        {
-            awaitIo(channel.close());
-        }
-        catch (final Exception ignore)
-        {
-            // Closing anyway.
-        }
-        loops.shutdown();
-    }
-
-    /**
-     * Waits for a channel operation; with caller-runs this thread runs the loop meanwhile.
-     */
-    private ChannelFuture awaitIo(final ChannelFuture future) throws InterruptedException
-    {
-        if (driven != null && !loops.runUntil(future::isDone, IO_TIMEOUT_NS, WAIT_PARK_NS))
-        {
-            throw new IllegalStateException("socket operation did not finish within " +
-                TimeUnit.NANOSECONDS.toMillis(IO_TIMEOUT_NS) + " ms");
-        }
-        return future.sync();
+        driver.close();
+        endpoint.joined().completeExceptionally(
+            new CollectiveException(CollectiveException.Reason.CLOSED, "closed"));
     }
 
     private static void checkRange(final int offset, final int count, final int length)
@@ -502,7 +360,7 @@ public final class Collective implements AutoCloseable
         final ReduceOp op,
         final float[] residual)
     {
-        checkOwner("allReduce");
+        driver.checkCaller("allReduce");
         if (!blockingInUse.compareAndSet(false, true))
         {
             throw new IllegalStateException("another thread is in a blocking allReduce on this collective; " +
@@ -510,11 +368,16 @@ public final class Collective implements AutoCloseable
         }
         final CallRequest request = blockingRequest;
         request.set(array, buffer, offset, count, op, residual);
-        request.waiter = driven == null ? Thread.currentThread() : null;
-        if (!submit(request))
+        if (!driver.isOpen())
         {
             blockingInUse.set(false);
             throw new CollectiveException(CollectiveException.Reason.CLOSED, "allReduce after close");
+        }
+        if (!endpoint.offer(request))
+        {
+            blockingInUse.set(false);
+            throw new IllegalStateException("too many allReduce calls queued (" + WorkerEndpoint.MAX_QUEUED_CALLS +
+                "): wait for earlier async calls to complete");
         }
         return request;
     }
@@ -528,113 +391,31 @@ public final class Collective implements AutoCloseable
         final float[] residual)
     {
         checkRange(offset, count, array != null ? array.length : buffer.capacity());
-        checkOwner("allReduceAsync");
-        final CallRequest request = new CallRequest(this);
+        driver.checkCaller("allReduceAsync");
+        final CallRequest request = new CallRequest();
         request.set(array, buffer, offset, count, op, residual);
         request.future = new CompletableFuture<>();
-        if (!submit(request))
+        if (!driver.isOpen())
         {
-            request.future.completeExceptionally(
-                new CollectiveException(CollectiveException.Reason.CLOSED, "allReduce after close"));
+            request.fail(new CollectiveException(CollectiveException.Reason.CLOSED, "allReduce after close"));
         }
-        else if (driven != null)
+        else if (!endpoint.offer(request))
         {
-            drive(request);
+            request.future.completeExceptionally(new RejectedExecutionException("too many allReduce calls queued (" +
+                WorkerEndpoint.MAX_QUEUED_CALLS + "): wait for earlier ones to complete"));
+        }
+        else
+        {
+            driver.progress(request);
         }
         return request.future;
-    }
-
-    private boolean submit(final CallRequest request)
-    {
-        if (driven != null)
-        {
-            if (closed)
-            {
-                releaseDriven();
-                return false;
-            }
-            onRequest(request);
-            return true;
-        }
-        if (closed || loop.isShuttingDown())
-        {
-            return false;
-        }
-        loop.execute(request);
-        return true;
-    }
-
-    /**
-     * Caller-runs only: throws unless this is the thread that joined.
-     */
-    private void checkOwner(final String what)
-    {
-        if (driven != null && Thread.currentThread() != owner)
-        {
-            throw new IllegalStateException(what + " from thread '" + Thread.currentThread().getName() +
-                "': with callerRuns the thread that joined ('" + owner.getName() + "') drives this collective's " +
-                "I/O and must make every call; join with callerRuns(false) to call from other threads");
-        }
-    }
-
-    /**
-     * Caller-runs: this (the owning) thread runs the network loop until the request is done, blocking in
-     * {@code epoll_wait} between datagrams, or with {@code busyPoll} polling and yielding the core when idle.
-     */
-    private void drive(final CallRequest request)
-    {
-        final boolean spin = config.busyPoll();
-        while (request.status == CallRequest.PENDING)
-        {
-            if (closed)
-            {
-                releaseDriven();
-                if (request.status == CallRequest.PENDING)
-                {
-                    request.fail(new CollectiveException(CollectiveException.Reason.CLOSED,
-                        "the collective was closed during allReduce"));
-                }
-                return;
-            }
-            if (spin)
-            {
-                if (driven.runNow() == 0)
-                {
-                    Thread.yield();
-                }
-            }
-            else
-            {
-                driven.run(WAIT_PARK_NS);
-            }
-        }
     }
 
     private ReduceStats await(final CallRequest request)
     {
         try
         {
-            if (driven != null)
-            {
-                drive(request);
-            }
-            final boolean spin = config.busyPoll();
-            while (request.status == CallRequest.PENDING)
-            {
-                if (spin)
-                {
-                    Thread.yield();
-                }
-                else
-                {
-                    LockSupport.parkNanos(this, WAIT_PARK_NS);
-                }
-                if (loop.isTerminated())
-                {
-                    throw new CollectiveException(CollectiveException.Reason.CLOSED,
-                        "the collective was closed during allReduce");
-                }
-            }
+            driver.await(request);
             if (request.status == CallRequest.FAILED)
             {
                 throw request.failure;
@@ -643,154 +424,7 @@ public final class Collective implements AutoCloseable
         }
         finally
         {
-            request.waiter = null;
             blockingInUse.set(false);
-        }
-    }
-
-    // ---------------------------------------------------------------- event loop side
-
-    private void onFrame(
-        final MutableDirectBuffer frame, final int offset, final int length, final int peer, final long nowNs)
-    {
-        session.onFrame(frame, offset, length, peer, nowNs);
-    }
-
-    void onRequest(final CallRequest request)
-    {
-        queued.addLast(request);
-        startNext();
-        afterIo();
-    }
-
-    private void onTick()
-    {
-        session.doWork(System.nanoTime());
-        afterIo();
-    }
-
-    private void afterIo()
-    {
-        sender.flush();
-        if (session.redirectPort() != 0 && !redirecting)
-        {
-            redirect(session.redirectPort());
-        }
-        if (!joined.isDone())
-        {
-            if (session.state() == WorkerSession.State.FAILED)
-            {
-                joined.completeExceptionally(session.failure());
-            }
-            else if (session.state() != WorkerSession.State.JOINING && session.state() != WorkerSession.State.NEW)
-            {
-                joined.complete(null);
-            }
-        }
-        if (current != null && session.state() != WorkerSession.State.CALL)
-        {
-            final CallRequest done = current;
-            current = null;
-            if (session.state() == WorkerSession.State.READY)
-            {
-                done.complete(session.stats());
-            }
-            else
-            {
-                done.fail(failureOrClosed());
-            }
-            startNext();
-            sender.flush();
-        }
-    }
-
-    /**
-     * The job is served by another engine thread of the aggregator: reconnect the socket to its port and join
-     * there. If that fails, the join times out with the usual message.
-     */
-    private void redirect(final int port)
-    {
-        redirecting = true;
-        final InetSocketAddress target = new InetSocketAddress(remote.getAddress(), port);
-        channel.disconnect().addListener(disconnected -> channel.connect(target).addListener(connected ->
-        {
-            redirecting = false;
-            if (connected.isSuccess())
-            {
-                session.redirected(System.nanoTime());
-                afterIo();
-            }
-        }));
-    }
-
-    private void startNext()
-    {
-        while (current == null && !queued.isEmpty())
-        {
-            final WorkerSession.State state = session.state();
-            if (state == WorkerSession.State.FAILED || state == WorkerSession.State.CLOSED)
-            {
-                failQueued(failureOrClosed());
-                return;
-            }
-            if (state != WorkerSession.State.READY)
-            {
-                return;
-            }
-            final CallRequest request = queued.pollFirst();
-            try
-            {
-                final long nowNs = System.nanoTime();
-                if (request.array != null)
-                {
-                    session.startCall(
-                        request.array, request.offset, request.count, request.op, request.residual, nowNs);
-                }
-                else
-                {
-                    session.startCall(
-                        request.buffer, request.offset, request.count, request.op, request.residual, nowNs);
-                }
-            }
-            catch (final RuntimeException ex)
-            {
-                request.fail(ex instanceof CollectiveException ? (CollectiveException)ex :
-                    new CollectiveException(CollectiveException.Reason.INVALID_INPUT, ex.getMessage(), ex));
-                continue;
-            }
-            if (session.state() == WorkerSession.State.CALL)
-            {
-                current = request;
-            }
-            else if (session.state() == WorkerSession.State.READY)
-            {
-                request.complete(session.stats());
-            }
-            else
-            {
-                request.fail(failureOrClosed());
-            }
-        }
-    }
-
-    private CollectiveException failureOrClosed()
-    {
-        final CollectiveException failure = session.failure();
-        return failure != null ? failure :
-            new CollectiveException(CollectiveException.Reason.CLOSED, "the collective was closed");
-    }
-
-    private void failQueued(final CollectiveException failure)
-    {
-        if (current != null)
-        {
-            current.fail(failure);
-            current = null;
-        }
-        CallRequest request;
-        while ((request = queued.pollFirst()) != null)
-        {
-            request.fail(failure);
         }
     }
 }

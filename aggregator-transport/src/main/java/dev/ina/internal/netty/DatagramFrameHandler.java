@@ -1,4 +1,4 @@
-package dev.ina.transport.netty;
+package dev.ina.internal.netty;
 
 import dev.ina.status.CounterDescriptor;
 import dev.ina.status.Counters;
@@ -10,6 +10,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 import org.agrona.DirectBuffer;
+import org.agrona.ErrorHandler;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.net.InetSocketAddress;
@@ -17,8 +18,9 @@ import java.net.InetSocketAddress;
 /**
  * Hands each received datagram to a {@link FrameHandler}: wraps the datagram's memory in a reused
  * {@link UnsafeBuffer} (no copy, no allocation), resolves the sender to a peer id, and keeps no reference after
- * the call returns. After each batch of reads it runs the owner's {@code onReadComplete} (flush, timers).
- * Runs on the channel's event loop. Internal to INA's transports.
+ * the call returns. A buffer without an address or array (not produced by INA's allocators) is copied once. An
+ * exception thrown by the engine is counted and passed to an {@link ErrorHandler}. After each batch of reads it
+ * runs the owner's {@code onReadComplete} (flush, timers). Runs on the channel's event loop. Internal to INA.
  */
 public final class DatagramFrameHandler extends ChannelInboundHandlerAdapter
 {
@@ -43,7 +45,7 @@ public final class DatagramFrameHandler extends ChannelInboundHandlerAdapter
     private final LossGenerator loss;
     private final Runnable onReadComplete;
     private final Counters counters;
-    private boolean errorReported;
+    private final ErrorHandler errorHandler;
 
     /**
      * Creates the handler.
@@ -53,12 +55,14 @@ public final class DatagramFrameHandler extends ChannelInboundHandlerAdapter
      * @param loss           test hook dropping received datagrams.
      * @param onReadComplete run after each batch of reads.
      * @param counters       where an exception thrown by the engine is counted.
+     * @param errorHandler   where an exception thrown by the engine is reported.
      */
     public DatagramFrameHandler(
         final FrameHandler handler, final PeerResolver resolver, final LossGenerator loss,
-        final Runnable onReadComplete, final Counters counters)
+        final Runnable onReadComplete, final Counters counters, final ErrorHandler errorHandler)
     {
         this.counters = counters;
+        this.errorHandler = errorHandler;
         this.handler = handler;
         this.resolver = resolver;
         this.loss = loss;
@@ -108,16 +112,10 @@ public final class DatagramFrameHandler extends ChannelInboundHandlerAdapter
         }
         catch (final RuntimeException ex)
         {
-            // Engines drop bad input without throwing; an exception here is a bug. Count it, report the first,
-            // and keep serving rather than let one datagram take the process down.
+            // Engines drop bad input without throwing; an exception here is a bug. Count and report it, and keep
+            // serving rather than let one datagram take the process down.
             counters.increment(CounterDescriptor.HANDLER_ERRORS);
-            if (!errorReported)
-            {
-                errorReported = true;
-                System.err.println("INA: engine failed on a datagram (counted in '" +
-                    CounterDescriptor.HANDLER_ERRORS.label() + "'; further ones are only counted)");
-                ex.printStackTrace();
-            }
+            errorHandler.onError(ex);
         }
         finally
         {

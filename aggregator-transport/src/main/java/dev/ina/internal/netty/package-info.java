@@ -3,4 +3,4 @@
  * handler that feeds engines without copying, the batching frame sender, the peer table and the start-up check
  * of JVM flags. Internal to INA.
  */
-package dev.ina.transport.netty;
+package dev.ina.internal.netty;

@@ -1,4 +1,4 @@
-package dev.ina.transport.netty;
+package dev.ina.internal.netty;
 
 import dev.ina.config.TransportKind;
 import io.netty.channel.DefaultSelectStrategyFactory;

@@ -1,4 +1,4 @@
-package dev.ina.transport.netty;
+package dev.ina.internal.netty;
 
 import org.agrona.collections.Object2IntHashMap;
 
