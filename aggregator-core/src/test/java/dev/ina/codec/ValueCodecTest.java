@@ -4,6 +4,8 @@ import dev.ina.api.Codec;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
+import java.nio.ByteOrder;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -50,6 +52,7 @@ class ValueCodecTest
     @Test
     void shouldQuantiseTheSameOnEveryInstanceWhenInputsAreEqual()
     {
+        final int worldSize = 5;
         final float[] values = new float[64];
         for (int i = 0; i < values.length; i++)
         {
@@ -58,8 +61,16 @@ class ValueCodecTest
         final int exponent = FixedPoint.exponentOf(values, 0, 64);
         final UnsafeBuffer a = new UnsafeBuffer(new byte[256]);
         final UnsafeBuffer b = new UnsafeBuffer(new byte[256]);
-        ValueCodec.create(Codec.FIXED32, 64, 5).encode(values, 0, 64, exponent, 0, a, 0);
-        ValueCodec.create(Codec.FIXED32, 64, 5).encode(values, 0, 64, exponent, 0, b, 0);
+        assertEquals(256, ValueCodec.create(Codec.FIXED32, 64, worldSize).encode(values, 0, 64, exponent, 0, a, 0));
+        assertEquals(256, ValueCodec.create(Codec.FIXED32, 64, worldSize).encode(values, 0, 64, exponent, 0, b, 0));
         assertEquals(0, a.compareTo(b));
+        // Both equal an independent reference: each value times 2^(B - E - 1) in double, rounded half-even, with
+        // B = 32 - 2 - ceil(log2 n) magnitude bits (FixedPoint's documented scale).
+        final int magnitudeBits = 32 - 2 - (32 - Integer.numberOfLeadingZeros(worldSize - 1));
+        final double scale = Math.scalb(1.0d, magnitudeBits - exponent - 1);
+        for (int i = 0; i < values.length; i++)
+        {
+            assertEquals((int)Math.rint(values[i] * scale), a.getInt(4 * i, ByteOrder.LITTLE_ENDIAN), "element " + i);
+        }
     }
 }

@@ -155,7 +155,8 @@ final class WorkerEndpoint
         tick.cancel(false);
         session.leave(System.nanoTime());
         sender.flush();
-        failQueued(new CollectiveException(CollectiveException.Reason.CLOSED, "the collective was closed"));
+        // A call in flight fails with the session's reason ("closed during allReduce round n").
+        failQueued(failureOrClosed());
         channel.close();
     }
 
