@@ -66,18 +66,6 @@ final class SettingSource
     }
 
     /**
-     * Whether a setting is given by its property or variable.
-     *
-     * @param setting the setting.
-     * @return true if either is present.
-     */
-    boolean has(final Setting<?> setting)
-    {
-        return setting.envName != null &&
-            (properties.getProperty(setting.propName) != null || env.get(setting.envName) != null);
-    }
-
-    /**
      * An environment variable that is not one of INA's own, such as a launcher's.
      *
      * @param name variable.
