@@ -92,8 +92,9 @@ final class Setting<T>
     static Setting<Long> duration(
         final String name, final String envName, final long valueNs, final long minNs, final long maxNs)
     {
-        final String expected = maxNs == Long.MAX_VALUE ? "a duration of at least " + Parsers.millis(minNs) :
-            "a duration within [" + Parsers.millis(minNs) + ", " + Parsers.millis(maxNs) + "]";
+        final String expected = maxNs != Long.MAX_VALUE ?
+            "a duration within [" + Parsers.millis(minNs) + ", " + Parsers.millis(maxNs) + "]" :
+            minNs <= 1 ? "a positive duration" : "a duration of at least " + Parsers.millis(minNs);
         return new Setting<>(name, name, envName, valueNs, expected,
             Parsers::millisAsNanos, v -> v >= minNs && v <= maxNs, Parsers::millis, false, null, -1);
     }

@@ -121,7 +121,7 @@ class SettingSourceTest
             "INA_RANK", "INA_RANK must be an integer of at least 0, got 'not a value'",
             "INA_CODEC", "INA_CODEC must be one of FP32, FIXED32, INT16, INT8, INT8_NARROW (any case), got 'not a " +
             "value': unknown Codec 'not a value'; use one of [FP32, FIXED32, INT16, INT8, INT8_NARROW]",
-            "INA_TIMEOUT_MS", "INA_TIMEOUT_MS must be a duration of at least 0.000001 ms, got 'not a value'",
+            "INA_TIMEOUT_MS", "INA_TIMEOUT_MS must be a positive duration, got 'not a value'",
             "INA_BUSY_POLL", "INA_BUSY_POLL must be true or false (also yes/no, 1/0), got 'not a value'",
             "INA_POOL_MIB", "INA_POOL_MIB must be a size of at least 64 KiB, got 'not a value'",
             "INA_PORT", "INA_PORT must be an integer within [0, 65535], got 'not a value'");
