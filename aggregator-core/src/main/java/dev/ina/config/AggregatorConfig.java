@@ -3,47 +3,33 @@ package dev.ina.config;
 import dev.ina.transport.LossGenerator;
 
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
-import static dev.ina.config.ConfigChecks.isPowerOfTwo;
-import static dev.ina.config.ConfigChecks.require;
-import static dev.ina.config.ConfigChecks.requirePositive;
+import static dev.ina.config.AggregatorSettings.BIND;
+import static dev.ina.config.AggregatorSettings.BUSY_POLL;
+import static dev.ina.config.AggregatorSettings.JOB_FORM_TIMEOUT;
+import static dev.ina.config.AggregatorSettings.JOB_IDLE_TIMEOUT;
+import static dev.ina.config.AggregatorSettings.MAX_JOBS;
+import static dev.ina.config.AggregatorSettings.MAX_WINDOW;
+import static dev.ina.config.AggregatorSettings.POOL;
+import static dev.ina.config.AggregatorSettings.PORT;
+import static dev.ina.config.AggregatorSettings.RECEIVE_LOSS;
+import static dev.ina.config.AggregatorSettings.SEND_LOSS;
+import static dev.ina.config.AggregatorSettings.SOCKET_BUFFER;
+import static dev.ina.config.AggregatorSettings.THREADS;
+import static dev.ina.config.AggregatorSettings.TRANSPORT;
 
 /**
  * Immutable configuration of an aggregator. Build with {@link #builder()} or {@link #fromEnvironment()};
- * {@link Builder#build()} checks every value and says what to change.
+ * {@link Builder#build()} checks every value and says what to change, naming the environment variable, system
+ * property or builder method the value came from.
  */
 public final class AggregatorConfig
 {
-    private final String bindAddress;
-    private final int port;
-    private final long poolBytes;
-    private final int maxJobs;
-    private final int maxWindow;
-    private final long jobFormTimeoutNs;
-    private final long jobIdleTimeoutNs;
-    private final int socketBufferBytes;
-    private final int threads;
-    private final boolean busyPoll;
-    private final TransportKind transport;
-    private final LossGenerator sendLoss;
-    private final LossGenerator receiveLoss;
+    private final SettingValues values;
 
-    private AggregatorConfig(final Builder b)
+    private AggregatorConfig(final SettingValues values)
     {
-        bindAddress = b.bindAddress;
-        port = b.port;
-        poolBytes = b.poolBytes;
-        maxJobs = b.maxJobs;
-        maxWindow = b.maxWindow;
-        jobFormTimeoutNs = b.jobFormTimeoutNs;
-        jobIdleTimeoutNs = b.jobIdleTimeoutNs;
-        socketBufferBytes = b.socketBufferBytes;
-        threads = b.threads;
-        busyPoll = b.busyPoll;
-        transport = b.transport;
-        sendLoss = b.sendLoss;
-        receiveLoss = b.receiveLoss;
+        this.values = values;
     }
 
     /**
@@ -53,14 +39,17 @@ public final class AggregatorConfig
      */
     public static Builder builder()
     {
-        return new Builder();
+        return new Builder(AggregatorSettings.LIST.defaults());
     }
 
     /**
-     * A builder filled from system properties and environment variables ({@code INA_PORT}, {@code INA_BIND},
-     * {@code INA_POOL_MIB}, {@code INA_BUSY_POLL}, {@code INA_TRANSPORT}).
+     * A builder filled from system properties ({@code -Dina.port}, ...), which win, then environment variables
+     * ({@code INA_PORT}, {@code INA_BIND}, {@code INA_POOL_MIB}, {@code INA_AGGREGATOR_THREADS},
+     * {@code INA_JOB_FORM_TIMEOUT_MS}, {@code INA_JOB_IDLE_TIMEOUT_MS}, {@code INA_BUSY_POLL},
+     * {@code INA_TRANSPORT}).
      *
      * @return a new builder.
+     * @throws IllegalArgumentException naming the variable or property that is empty or does not parse.
      */
     public static Builder fromEnvironment()
     {
@@ -72,121 +61,64 @@ public final class AggregatorConfig
      *
      * @param env environment variables.
      * @return a new builder.
+     * @throws IllegalArgumentException naming the variable or property that is empty or does not parse.
      */
     public static Builder fromEnvironment(final Map<String, String> env)
     {
-        final Builder b = builder();
-        String v = Configuration.lookup(Configuration.PORT_PROP_NAME, Configuration.PORT_ENV_NAME, env);
-        if (v != null)
-        {
-            b.port(Configuration.parseInt(Configuration.PORT_ENV_NAME, v));
-        }
-        v = Configuration.lookup(Configuration.BIND_PROP_NAME, Configuration.BIND_ENV_NAME, env);
-        if (v != null)
-        {
-            b.bindAddress(v);
-        }
-        v = Configuration.lookup(Configuration.POOL_MIB_PROP_NAME, Configuration.POOL_MIB_ENV_NAME, env);
-        if (v != null)
-        {
-            b.poolBytes(Configuration.parseInt(Configuration.POOL_MIB_ENV_NAME, v) * 1024L * 1024L);
-        }
-        v = Configuration.lookup(Configuration.THREADS_PROP_NAME, Configuration.THREADS_ENV_NAME, env);
-        if (v != null)
-        {
-            b.threads(Configuration.parseInt(Configuration.THREADS_ENV_NAME, v));
-        }
-        v = Configuration.lookup(Configuration.BUSY_POLL_PROP_NAME, Configuration.BUSY_POLL_ENV_NAME, env);
-        if (v != null)
-        {
-            b.busyPoll(Configuration.parseBoolean(Configuration.BUSY_POLL_ENV_NAME, v));
-        }
-        v = Configuration.lookup(Configuration.TRANSPORT_PROP_NAME, Configuration.TRANSPORT_ENV_NAME, env);
-        if (v != null)
-        {
-            b.transport(WorkerConfig.parseTransport(v));
-        }
-        return b;
+        return new Builder(AggregatorSettings.LIST.read(SettingSource.of(env)));
     }
 
-    /**
-     * Address to bind.
-     *
-     * @return address, {@code 0.0.0.0} by default.
-     */
+    static Builder fromSource(final SettingSource source)
+    {
+        return new Builder(AggregatorSettings.LIST.read(source));
+    }
+
+    /** {@return address to bind, {@code 0.0.0.0} by default} */
     public String bindAddress()
     {
-        return bindAddress;
+        return values.get(BIND);
     }
 
-    /**
-     * UDP port to bind; 0 picks a free port (see the server's bound port).
-     *
-     * @return port.
-     */
+    /** {@return UDP port to bind; 0 picks a free port (see the server's bound port)} */
     public int port()
     {
-        return port;
+        return values.get(PORT);
     }
 
-    /**
-     * Bytes of sums all jobs together may hold: each job takes {@code 2 * window * elementsPerPacket * 4}.
-     *
-     * @return bytes.
-     */
+    /** {@return bytes of sums all jobs together may hold: each job takes {@code 2 * window * elementsPerPacket * 4}} */
     public long poolBytes()
     {
-        return poolBytes;
+        return values.get(POOL);
     }
 
-    /**
-     * Jobs served at once.
-     *
-     * @return count.
-     */
+    /** {@return jobs served at once} */
     public int maxJobs()
     {
-        return maxJobs;
+        return values.get(MAX_JOBS);
     }
 
-    /**
-     * Largest window granted to a job.
-     *
-     * @return slots.
-     */
+    /** {@return largest window granted to a job, in slots} */
     public int maxWindow()
     {
-        return maxWindow;
+        return values.get(MAX_WINDOW);
     }
 
-    /**
-     * Time a job may take until all its ranks joined.
-     *
-     * @return nanoseconds.
-     */
+    /** {@return nanoseconds a job may take until all its ranks joined} */
     public long jobFormTimeoutNs()
     {
-        return jobFormTimeoutNs;
+        return values.get(JOB_FORM_TIMEOUT);
     }
 
-    /**
-     * Time a started job may stay silent before it is ended and its slots freed.
-     *
-     * @return nanoseconds.
-     */
+    /** {@return nanoseconds a started job may stay silent before it is ended and its slots freed} */
     public long jobIdleTimeoutNs()
     {
-        return jobIdleTimeoutNs;
+        return values.get(JOB_IDLE_TIMEOUT);
     }
 
-    /**
-     * Requested SO_RCVBUF and SO_SNDBUF.
-     *
-     * @return bytes.
-     */
+    /** {@return requested SO_RCVBUF and SO_SNDBUF in bytes} */
     public int socketBufferBytes()
     {
-        return socketBufferBytes;
+        return values.get(SOCKET_BUFFER);
     }
 
     /**
@@ -198,56 +130,47 @@ public final class AggregatorConfig
      */
     public int threads()
     {
-        return threads;
+        return values.get(THREADS);
     }
 
-    /**
-     * Whether the event loop busy-polls.
-     *
-     * @return true to busy-poll.
-     */
+    /** {@return whether the event loop busy-polls} */
     public boolean busyPoll()
     {
-        return busyPoll;
+        return values.get(BUSY_POLL);
     }
 
-    /**
-     * Event loop implementation.
-     *
-     * @return transport kind.
-     */
+    /** {@return event loop implementation} */
     public TransportKind transport()
     {
-        return transport;
+        return values.get(TRANSPORT);
     }
 
-    /**
-     * Test hook: loss applied to sent datagrams.
-     *
-     * @return loss generator.
-     */
+    /** {@return test hook: loss applied to sent datagrams} */
     public LossGenerator sendLoss()
     {
-        return sendLoss;
+        return values.get(SEND_LOSS);
+    }
+
+    /** {@return test hook: loss applied to received datagrams} */
+    public LossGenerator receiveLoss()
+    {
+        return values.get(RECEIVE_LOSS);
     }
 
     /**
-     * Test hook: loss applied to received datagrams.
+     * A builder holding this configuration's values, to derive a variant.
      *
-     * @return loss generator.
+     * @return a new builder.
      */
-    public LossGenerator receiveLoss()
+    public Builder toBuilder()
     {
-        return receiveLoss;
+        return new Builder(values.copy());
     }
 
     @Override
     public String toString()
     {
-        return "AggregatorConfig{bind=" + bindAddress + ':' + port + ", poolMiB=" + (poolBytes >> 20) +
-            ", maxJobs=" + maxJobs + ", maxWindow=" + maxWindow + ", threads=" + threads +
-            ", jobIdleTimeoutS=" + TimeUnit.NANOSECONDS.toSeconds(jobIdleTimeoutNs) +
-            ", busyPoll=" + busyPoll + ", transport=" + transport + '}';
+        return values.toString();
     }
 
     /**
@@ -255,22 +178,17 @@ public final class AggregatorConfig
      */
     public static final class Builder
     {
-        private String bindAddress = "0.0.0.0";
-        private int port = Configuration.PORT_DEFAULT;
-        private long poolBytes = Configuration.POOL_BYTES_DEFAULT;
-        private int maxJobs = Configuration.MAX_JOBS_DEFAULT;
-        private int maxWindow = Configuration.MAX_WINDOW_DEFAULT;
-        private long jobFormTimeoutNs = Configuration.JOB_FORM_TIMEOUT_NS_DEFAULT;
-        private long jobIdleTimeoutNs = Configuration.JOB_IDLE_TIMEOUT_NS_DEFAULT;
-        private int socketBufferBytes = Configuration.SOCKET_BUFFER_BYTES_DEFAULT;
-        private int threads = 1;
-        private boolean busyPoll;
-        private TransportKind transport = TransportKind.AUTO;
-        private LossGenerator sendLoss = LossGenerator.NONE;
-        private LossGenerator receiveLoss = LossGenerator.NONE;
+        private final SettingValues values;
 
-        private Builder()
+        private Builder(final SettingValues values)
         {
+            this.values = values;
+        }
+
+        private <T> Builder set(final Setting<T> setting, final T value)
+        {
+            values.setFromCode(setting, value);
+            return this;
         }
 
         /**
@@ -281,8 +199,7 @@ public final class AggregatorConfig
          */
         public Builder threads(final int threads)
         {
-            this.threads = threads;
-            return this;
+            return set(THREADS, threads);
         }
 
         /**
@@ -293,8 +210,7 @@ public final class AggregatorConfig
          */
         public Builder bindAddress(final String bindAddress)
         {
-            this.bindAddress = bindAddress;
-            return this;
+            return set(BIND, bindAddress);
         }
 
         /**
@@ -305,8 +221,7 @@ public final class AggregatorConfig
          */
         public Builder port(final int port)
         {
-            this.port = port;
-            return this;
+            return set(PORT, port);
         }
 
         /**
@@ -317,8 +232,7 @@ public final class AggregatorConfig
          */
         public Builder poolBytes(final long poolBytes)
         {
-            this.poolBytes = poolBytes;
-            return this;
+            return set(POOL, poolBytes);
         }
 
         /**
@@ -329,8 +243,7 @@ public final class AggregatorConfig
          */
         public Builder maxJobs(final int maxJobs)
         {
-            this.maxJobs = maxJobs;
-            return this;
+            return set(MAX_JOBS, maxJobs);
         }
 
         /**
@@ -341,8 +254,7 @@ public final class AggregatorConfig
          */
         public Builder maxWindow(final int maxWindow)
         {
-            this.maxWindow = maxWindow;
-            return this;
+            return set(MAX_WINDOW, maxWindow);
         }
 
         /**
@@ -354,9 +266,8 @@ public final class AggregatorConfig
          */
         public Builder jobTimeouts(final long formTimeoutNs, final long idleTimeoutNs)
         {
-            jobFormTimeoutNs = formTimeoutNs;
-            jobIdleTimeoutNs = idleTimeoutNs;
-            return this;
+            set(JOB_FORM_TIMEOUT, formTimeoutNs);
+            return set(JOB_IDLE_TIMEOUT, idleTimeoutNs);
         }
 
         /**
@@ -367,8 +278,7 @@ public final class AggregatorConfig
          */
         public Builder socketBufferBytes(final int bytes)
         {
-            socketBufferBytes = bytes;
-            return this;
+            return set(SOCKET_BUFFER, bytes);
         }
 
         /**
@@ -382,8 +292,7 @@ public final class AggregatorConfig
          */
         public Builder busyPoll(final boolean busyPoll)
         {
-            this.busyPoll = busyPoll;
-            return this;
+            return set(BUSY_POLL, busyPoll);
         }
 
         /**
@@ -394,8 +303,7 @@ public final class AggregatorConfig
          */
         public Builder transport(final TransportKind transport)
         {
-            this.transport = transport;
-            return this;
+            return set(TRANSPORT, transport);
         }
 
         /**
@@ -407,37 +315,20 @@ public final class AggregatorConfig
          */
         public Builder loss(final LossGenerator sendLoss, final LossGenerator receiveLoss)
         {
-            this.sendLoss = sendLoss;
-            this.receiveLoss = receiveLoss;
-            return this;
+            set(SEND_LOSS, sendLoss);
+            return set(RECEIVE_LOSS, receiveLoss);
         }
 
         /**
          * Checks every value and builds the configuration.
          *
          * @return the configuration.
-         * @throws IllegalArgumentException saying which value to change.
+         * @throws IllegalArgumentException saying which value to change and where it came from.
          */
         public AggregatorConfig build()
         {
-            require(bindAddress != null && !bindAddress.isBlank(), "bindAddress must be set, e.g. 0.0.0.0");
-            require(port >= 0 && port < 65536, "port must be within [0, 65535], got " + port);
-            require(poolBytes >= 64 * 1024, "poolBytes must be at least 64 KiB, got " + poolBytes);
-            require(maxJobs >= 1, "maxJobs must be at least 1, got " + maxJobs);
-            require(threads >= 1 && threads <= 64, "threads must be within [1, 64], got " + threads);
-            require(port == 0 || port + threads - 1 < 65536,
-                "port + threads - 1 must be a valid port: " + port + " + " + threads + " - 1 > 65535");
-            require(poolBytes / threads >= 64 * 1024,
-                "poolBytes / threads must be at least 64 KiB, got " + poolBytes + " / " + threads);
-            require(isPowerOfTwo(maxWindow) && maxWindow <= 32768,
-                "maxWindow must be a power of two within [1, 32768], got " + maxWindow);
-            requirePositive(jobFormTimeoutNs, "jobFormTimeoutNs");
-            requirePositive(jobIdleTimeoutNs, "jobIdleTimeoutNs");
-            require(socketBufferBytes >= 64 * 1024,
-                "socketBufferBytes must be at least 64 KiB, got " + socketBufferBytes);
-            require(transport != null, "transport must be set");
-            require(sendLoss != null && receiveLoss != null, "loss generators must not be null");
-            return new AggregatorConfig(this);
+            AggregatorSettings.check(values);
+            return new AggregatorConfig(values.copy());
         }
     }
 }

@@ -5,74 +5,44 @@ import dev.ina.api.Mode;
 import dev.ina.protocol.FrameDescriptor;
 import dev.ina.transport.LossGenerator;
 
-import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
-import static dev.ina.config.ConfigChecks.isPowerOfTwo;
-import static dev.ina.config.ConfigChecks.require;
-import static dev.ina.config.ConfigChecks.requirePositive;
+import static dev.ina.config.WorkerSettings.ADAPTIVE_DEADLINE;
+import static dev.ina.config.WorkerSettings.AGGREGATOR;
+import static dev.ina.config.WorkerSettings.BIND;
+import static dev.ina.config.WorkerSettings.BUSY_POLL;
+import static dev.ina.config.WorkerSettings.CALLER_RUNS;
+import static dev.ina.config.WorkerSettings.CODEC;
+import static dev.ina.config.WorkerSettings.DEADLINE;
+import static dev.ina.config.WorkerSettings.ELEMENTS_PER_PACKET;
+import static dev.ina.config.WorkerSettings.INITIAL_RTO;
+import static dev.ina.config.WorkerSettings.JOB;
+import static dev.ina.config.WorkerSettings.JOIN_TIMEOUT;
+import static dev.ina.config.WorkerSettings.MAX_RTO;
+import static dev.ina.config.WorkerSettings.MIN_RTO;
+import static dev.ina.config.WorkerSettings.MODE;
+import static dev.ina.config.WorkerSettings.QUORUM;
+import static dev.ina.config.WorkerSettings.RANK;
+import static dev.ina.config.WorkerSettings.RECEIVE_LOSS;
+import static dev.ina.config.WorkerSettings.SEND_LOSS;
+import static dev.ina.config.WorkerSettings.SOCKET_BUFFER;
+import static dev.ina.config.WorkerSettings.TIMEOUT;
+import static dev.ina.config.WorkerSettings.TRANSPORT;
+import static dev.ina.config.WorkerSettings.WINDOW;
+import static dev.ina.config.WorkerSettings.WORLD_SIZE;
 
 /**
  * Immutable configuration of a worker (one rank of one job). Build with {@link #builder()} or, in a launcher,
- * {@link #fromEnvironment()}; {@link Builder#build()} checks every value and says what to change.
+ * {@link #fromEnvironment()}; {@link Builder#build()} checks every value and says what to change, naming the
+ * environment variable, system property or builder method the value came from.
  */
 public final class WorkerConfig
 {
-    private static final long MIN_DEADLINE_NS = TimeUnit.MICROSECONDS.toNanos(100);
-    private static final long MAX_DEADLINE_NS = TimeUnit.HOURS.toNanos(1);
+    private final SettingValues values;
 
-    private final String aggregatorHost;
-    private final int aggregatorPort;
-    private final String bindAddress;
-    private final int jobId;
-    private final int rank;
-    private final int worldSize;
-    private final Codec codec;
-    private final int window;
-    private final int elementsPerPacket;
-    private final Mode mode;
-    private final long deadlineNs;
-    private final int quorum;
-    private final boolean adaptiveDeadline;
-    private final long timeoutNs;
-    private final long joinTimeoutNs;
-    private final long initialRtoNs;
-    private final long minRtoNs;
-    private final long maxRtoNs;
-    private final int socketBufferBytes;
-    private final boolean busyPoll;
-    private final boolean callerRuns;
-    private final TransportKind transport;
-    private final LossGenerator sendLoss;
-    private final LossGenerator receiveLoss;
-
-    private WorkerConfig(final Builder b)
+    private WorkerConfig(final SettingValues values)
     {
-        aggregatorHost = b.aggregatorHost;
-        aggregatorPort = b.aggregatorPort;
-        bindAddress = b.bindAddress;
-        jobId = b.jobId;
-        rank = b.rank;
-        worldSize = b.worldSize;
-        codec = b.codec;
-        window = b.window;
-        elementsPerPacket = b.elementsPerPacket;
-        mode = b.mode;
-        deadlineNs = b.deadlineNs;
-        quorum = b.quorum > 0 ? b.quorum : defaultQuorum(b.worldSize);
-        adaptiveDeadline = b.adaptiveDeadline;
-        timeoutNs = b.timeoutNs;
-        joinTimeoutNs = b.joinTimeoutNs;
-        initialRtoNs = b.initialRtoNs;
-        minRtoNs = b.minRtoNs;
-        maxRtoNs = b.maxRtoNs;
-        socketBufferBytes = b.socketBufferBytes;
-        busyPoll = b.busyPoll;
-        callerRuns = b.callerRuns;
-        transport = b.transport;
-        sendLoss = b.sendLoss;
-        receiveLoss = b.receiveLoss;
+        this.values = values;
     }
 
     /**
@@ -82,14 +52,21 @@ public final class WorkerConfig
      */
     public static Builder builder()
     {
-        return new Builder();
+        return new Builder(WorkerSettings.LIST.defaults());
     }
 
     /**
-     * A builder filled from system properties and environment variables ({@code INA_AGGREGATOR}, {@code INA_JOB},
-     * {@code INA_RANK}, {@code INA_WORLD_SIZE}, ... see {@link Configuration}).
+     * A builder filled from system properties ({@code -Dina.rank}, ...), which win, then environment variables
+     * ({@code INA_AGGREGATOR}, {@code INA_JOB}, {@code INA_RANK}, {@code INA_WORLD_SIZE}, {@code INA_CODEC},
+     * {@code INA_TIMEOUT_MS}, {@code INA_JOIN_TIMEOUT_MS}, ...: the README's table). Rank, world size and job id
+     * that those leave out come from the launcher that started the process, if any: Open MPI
+     * ({@code OMPI_COMM_WORLD_RANK}, {@code OMPI_COMM_WORLD_SIZE}), Slurm ({@code SLURM_PROCID},
+     * {@code SLURM_NTASKS}, {@code SLURM_JOB_ID}), torchrun ({@code RANK}, {@code WORLD_SIZE}) or a Kubernetes
+     * indexed Job ({@code JOB_COMPLETION_INDEX}, with {@code INA_WORLD_SIZE}); the choice is logged once.
      *
-     * @return a new builder; unset values keep their defaults.
+     * @return a new builder; settings none of them give keep their defaults.
+     * @throws IllegalArgumentException naming the variable or property that is empty or does not parse, or the
+     *                                  launcher variables that are partial or disagree.
      */
     public static Builder fromEnvironment()
     {
@@ -97,97 +74,20 @@ public final class WorkerConfig
     }
 
     /**
-     * A builder filled from system properties and the given environment.
+     * A builder filled from system properties and the given environment, as {@link #fromEnvironment()}.
      *
      * @param env environment variables.
      * @return a new builder.
+     * @throws IllegalArgumentException naming the variable or property to fix.
      */
     public static Builder fromEnvironment(final Map<String, String> env)
     {
-        final Builder b = builder();
-        String v = Configuration.lookup(Configuration.AGGREGATOR_PROP_NAME, Configuration.AGGREGATOR_ENV_NAME, env);
-        if (v != null)
-        {
-            b.aggregator(v);
-        }
-        v = Configuration.lookup(Configuration.JOB_PROP_NAME, Configuration.JOB_ENV_NAME, env);
-        if (v != null)
-        {
-            b.jobId(Configuration.parseInt(Configuration.JOB_ENV_NAME, v));
-        }
-        v = Configuration.lookup(Configuration.RANK_PROP_NAME, Configuration.RANK_ENV_NAME, env);
-        if (v != null)
-        {
-            b.rank(Configuration.parseInt(Configuration.RANK_ENV_NAME, v));
-        }
-        v = Configuration.lookup(Configuration.WORLD_SIZE_PROP_NAME, Configuration.WORLD_SIZE_ENV_NAME, env);
-        if (v != null)
-        {
-            b.worldSize(Configuration.parseInt(Configuration.WORLD_SIZE_ENV_NAME, v));
-        }
-        v = Configuration.lookup(Configuration.CODEC_PROP_NAME, Configuration.CODEC_ENV_NAME, env);
-        if (v != null)
-        {
-            b.codec(parseCodec(v));
-        }
-        v = Configuration.lookup(Configuration.WINDOW_PROP_NAME, Configuration.WINDOW_ENV_NAME, env);
-        if (v != null)
-        {
-            b.window(Configuration.parseInt(Configuration.WINDOW_ENV_NAME, v));
-        }
-        v = Configuration.lookup(
-            Configuration.ELEMENTS_PER_PACKET_PROP_NAME, Configuration.ELEMENTS_PER_PACKET_ENV_NAME, env);
-        if (v != null)
-        {
-            b.elementsPerPacket(Configuration.parseInt(Configuration.ELEMENTS_PER_PACKET_ENV_NAME, v));
-        }
-        v = Configuration.lookup(Configuration.MODE_PROP_NAME, Configuration.MODE_ENV_NAME, env);
-        if (v != null)
-        {
-            b.mode(parseMode(v));
-        }
-        v = Configuration.lookup(Configuration.DEADLINE_MS_PROP_NAME, Configuration.DEADLINE_MS_ENV_NAME, env);
-        if (v != null)
-        {
-            b.deadlineNs(Configuration.parseMillisAsNanos(Configuration.DEADLINE_MS_ENV_NAME, v));
-        }
-        v = Configuration.lookup(Configuration.QUORUM_PROP_NAME, Configuration.QUORUM_ENV_NAME, env);
-        if (v != null)
-        {
-            b.quorum(Configuration.parseInt(Configuration.QUORUM_ENV_NAME, v));
-        }
-        v = Configuration.lookup(
-            Configuration.ADAPTIVE_DEADLINE_PROP_NAME, Configuration.ADAPTIVE_DEADLINE_ENV_NAME, env);
-        if (v != null)
-        {
-            b.adaptiveDeadline(Configuration.parseBoolean(Configuration.ADAPTIVE_DEADLINE_ENV_NAME, v));
-        }
-        v = Configuration.lookup(Configuration.TIMEOUT_MS_PROP_NAME, Configuration.TIMEOUT_MS_ENV_NAME, env);
-        if (v != null)
-        {
-            b.timeoutNs(TimeUnit.MILLISECONDS.toNanos(Configuration.parseInt(Configuration.TIMEOUT_MS_ENV_NAME, v)));
-        }
-        v = Configuration.lookup(Configuration.BIND_PROP_NAME, Configuration.BIND_ENV_NAME, env);
-        if (v != null)
-        {
-            b.bindAddress(v);
-        }
-        v = Configuration.lookup(Configuration.BUSY_POLL_PROP_NAME, Configuration.BUSY_POLL_ENV_NAME, env);
-        if (v != null)
-        {
-            b.busyPoll(Configuration.parseBoolean(Configuration.BUSY_POLL_ENV_NAME, v));
-        }
-        v = Configuration.lookup(Configuration.CALLER_RUNS_PROP_NAME, Configuration.CALLER_RUNS_ENV_NAME, env);
-        if (v != null)
-        {
-            b.callerRuns(Configuration.parseBoolean(Configuration.CALLER_RUNS_ENV_NAME, v));
-        }
-        v = Configuration.lookup(Configuration.TRANSPORT_PROP_NAME, Configuration.TRANSPORT_ENV_NAME, env);
-        if (v != null)
-        {
-            b.transport(parseTransport(v));
-        }
-        return b;
+        return new Builder(WorkerSettings.read(SettingSource.of(env)));
+    }
+
+    static Builder fromSource(final SettingSource source)
+    {
+        return new Builder(WorkerSettings.read(source));
     }
 
     /**
@@ -199,15 +99,7 @@ public final class WorkerConfig
      */
     public static Codec parseCodec(final String name)
     {
-        try
-        {
-            return Codec.valueOf(name.trim().toUpperCase(Locale.ROOT));
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw new IllegalArgumentException(
-                "unknown codec '" + name + "'; use one of " + java.util.Arrays.toString(Codec.values()), ex);
-        }
+        return Parsers.enumValue(Codec.class, name);
     }
 
     /**
@@ -219,15 +111,7 @@ public final class WorkerConfig
      */
     public static Mode parseMode(final String name)
     {
-        try
-        {
-            return Mode.valueOf(name.trim().toUpperCase(Locale.ROOT));
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw new IllegalArgumentException(
-                "unknown mode '" + name + "'; use one of " + java.util.Arrays.toString(Mode.values()), ex);
-        }
+        return Parsers.enumValue(Mode.class, name);
     }
 
     /**
@@ -258,117 +142,64 @@ public final class WorkerConfig
         return Math.max(1, Math.min(0xFFFF, payload / widest));
     }
 
-    static TransportKind parseTransport(final String name)
-    {
-        try
-        {
-            return TransportKind.valueOf(name.trim().toUpperCase(Locale.ROOT));
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw new IllegalArgumentException(
-                "unknown transport '" + name + "'; use auto, epoll or nio", ex);
-        }
-    }
-
-    /**
-     * Aggregator host name or address.
-     *
-     * @return host.
-     */
+    /** {@return aggregator host name or address (IPv6 without brackets)} */
     public String aggregatorHost()
     {
-        return aggregatorHost;
+        return values.get(AGGREGATOR).host();
     }
 
-    /**
-     * Aggregator UDP port.
-     *
-     * @return port.
-     */
+    /** {@return aggregator UDP port} */
     public int aggregatorPort()
     {
-        return aggregatorPort;
+        return values.get(AGGREGATOR).port();
     }
 
-    /**
-     * Local address to bind, or null for the wildcard address.
-     *
-     * @return address or null.
-     */
+    /** {@return local address to bind, or null for the wildcard address} */
     public String bindAddress()
     {
-        return bindAddress;
+        return values.get(BIND);
     }
 
-    /**
-     * Job id.
-     *
-     * @return job id.
-     */
+    /** {@return job id, the same on every rank of the job} */
     public int jobId()
     {
-        return jobId;
+        return values.get(JOB);
     }
 
-    /**
-     * Rank of this worker, {@code 0 <= rank < worldSize}.
-     *
-     * @return rank.
-     */
+    /** {@return rank of this worker, {@code 0 <= rank < worldSize}} */
     public int rank()
     {
-        return rank;
+        return values.get(RANK);
     }
 
-    /**
-     * Number of ranks in the job.
-     *
-     * @return world size.
-     */
+    /** {@return number of ranks in the job} */
     public int worldSize()
     {
-        return worldSize;
+        return values.get(WORLD_SIZE);
     }
 
-    /**
-     * Codec of the job.
-     *
-     * @return codec.
-     */
+    /** {@return codec of the job} */
     public Codec codec()
     {
-        return codec;
+        return values.get(CODEC);
     }
 
-    /**
-     * Window: slots the job owns at the aggregator and chunks in flight per worker; a power of two.
-     *
-     * @return window.
-     */
+    /** {@return window: slots the job owns at the aggregator and chunks in flight per worker; a power of two} */
     public int window()
     {
-        return window;
+        return values.get(WINDOW);
     }
 
-    /**
-     * Elements per packet (a full chunk).
-     *
-     * @return count.
-     */
+    /** {@return elements per packet (a full chunk)} */
     public int elementsPerPacket()
     {
-        return elementsPerPacket;
+        return values.get(ELEMENTS_PER_PACKET);
     }
 
-    /**
-     * Mode: exact, or bounded by a deadline and quorum.
-     *
-     * @return mode.
-     */
+    /** {@return mode: exact, or bounded by a deadline and quorum} */
     public Mode mode()
     {
-        return mode;
+        return values.get(MODE);
     }
 
     /**
@@ -379,97 +210,62 @@ public final class WorkerConfig
      */
     public long deadlineNs()
     {
-        return deadlineNs;
+        return values.get(DEADLINE);
     }
 
-    /**
-     * Bounded mode: fewest contributions a chunk may finish with.
-     *
-     * @return ranks.
-     */
+    /** {@return bounded mode: fewest contributions a chunk may finish with (default half the ranks, rounded up)} */
     public int quorum()
     {
-        return quorum;
+        final int quorum = values.get(QUORUM);
+        return quorum > 0 ? quorum : defaultQuorum(worldSize());
     }
 
-    /**
-     * Bounded mode: whether the aggregator shortens the deadline to what recent chunks needed.
-     *
-     * @return true if adaptive.
-     */
+    /** {@return bounded mode: whether the aggregator shortens the deadline to what recent chunks needed} */
     public boolean adaptiveDeadline()
     {
-        return adaptiveDeadline;
+        return values.get(ADAPTIVE_DEADLINE);
     }
 
-    /**
-     * Progress timeout: a call fails when no result arrives for this long.
-     *
-     * @return nanoseconds.
-     */
+    /** {@return progress timeout in nanoseconds: a call fails when no result arrives for this long} */
     public long timeoutNs()
     {
-        return timeoutNs;
+        return values.get(TIMEOUT);
     }
 
-    /**
-     * Time to wait for all ranks to join.
-     *
-     * @return nanoseconds.
-     */
+    /** {@return nanoseconds to wait for all ranks to join} */
     public long joinTimeoutNs()
     {
-        return joinTimeoutNs;
+        return values.get(JOIN_TIMEOUT);
     }
 
-    /**
-     * First retransmission timeout, before round-trip samples exist.
-     *
-     * @return nanoseconds.
-     */
+    /** {@return first retransmission timeout in nanoseconds, before round-trip samples exist} */
     public long initialRtoNs()
     {
-        return initialRtoNs;
+        return values.get(INITIAL_RTO);
     }
 
-    /**
-     * Lower bound of the adaptive retransmission timeout.
-     *
-     * @return nanoseconds.
-     */
+    /** {@return lower bound of the adaptive retransmission timeout in nanoseconds} */
     public long minRtoNs()
     {
-        return minRtoNs;
+        return values.get(MIN_RTO);
     }
 
-    /**
-     * Upper bound of the retransmission timeout after back-off.
-     *
-     * @return nanoseconds.
-     */
+    /** {@return upper bound of the retransmission timeout after back-off in nanoseconds} */
     public long maxRtoNs()
     {
-        return maxRtoNs;
+        return values.get(MAX_RTO);
     }
 
-    /**
-     * Requested SO_RCVBUF and SO_SNDBUF.
-     *
-     * @return bytes.
-     */
+    /** {@return requested SO_RCVBUF and SO_SNDBUF in bytes} */
     public int socketBufferBytes()
     {
-        return socketBufferBytes;
+        return values.get(SOCKET_BUFFER);
     }
 
-    /**
-     * Whether the network thread and the caller busy-poll instead of blocking.
-     *
-     * @return true to busy-poll.
-     */
+    /** {@return whether the network thread and the caller busy-poll instead of blocking} */
     public boolean busyPoll()
     {
-        return busyPoll;
+        return values.get(BUSY_POLL);
     }
 
     /**
@@ -480,37 +276,25 @@ public final class WorkerConfig
      */
     public boolean callerRuns()
     {
-        return callerRuns;
+        return values.get(CALLER_RUNS);
     }
 
-    /**
-     * Event loop implementation.
-     *
-     * @return transport kind.
-     */
+    /** {@return event loop implementation} */
     public TransportKind transport()
     {
-        return transport;
+        return values.get(TRANSPORT);
     }
 
-    /**
-     * Test hook: loss applied to sent datagrams.
-     *
-     * @return loss generator, {@link LossGenerator#NONE} by default.
-     */
+    /** {@return test hook: loss applied to sent datagrams, {@link LossGenerator#NONE} by default} */
     public LossGenerator sendLoss()
     {
-        return sendLoss;
+        return values.get(SEND_LOSS);
     }
 
-    /**
-     * Test hook: loss applied to received datagrams.
-     *
-     * @return loss generator, {@link LossGenerator#NONE} by default.
-     */
+    /** {@return test hook: loss applied to received datagrams, {@link LossGenerator#NONE} by default} */
     public LossGenerator receiveLoss()
     {
-        return receiveLoss;
+        return values.get(RECEIVE_LOSS);
     }
 
     /**
@@ -520,44 +304,13 @@ public final class WorkerConfig
      */
     public Builder toBuilder()
     {
-        final Builder b = new Builder();
-        b.aggregatorHost = aggregatorHost;
-        b.aggregatorPort = aggregatorPort;
-        b.bindAddress = bindAddress;
-        b.jobId = jobId;
-        b.rank = rank;
-        b.worldSize = worldSize;
-        b.codec = codec;
-        b.window = window;
-        b.elementsPerPacket = elementsPerPacket;
-        b.mode = mode;
-        b.deadlineNs = deadlineNs;
-        b.quorum = quorum;
-        b.adaptiveDeadline = adaptiveDeadline;
-        b.timeoutNs = timeoutNs;
-        b.joinTimeoutNs = joinTimeoutNs;
-        b.initialRtoNs = initialRtoNs;
-        b.minRtoNs = minRtoNs;
-        b.maxRtoNs = maxRtoNs;
-        b.socketBufferBytes = socketBufferBytes;
-        b.busyPoll = busyPoll;
-        b.callerRuns = callerRuns;
-        b.transport = transport;
-        b.sendLoss = sendLoss;
-        b.receiveLoss = receiveLoss;
-        return b;
+        return new Builder(values.copy());
     }
 
     @Override
     public String toString()
     {
-        return "WorkerConfig{aggregator=" + aggregatorHost + ':' + aggregatorPort +
-            ", job=" + jobId + ", rank=" + rank + ", worldSize=" + worldSize + ", codec=" + codec +
-            ", window=" + window + ", elementsPerPacket=" + elementsPerPacket + ", mode=" + mode +
-            (mode == Mode.BOUNDED ? ", deadlineUs=" + TimeUnit.NANOSECONDS.toMicros(deadlineNs) + ", quorum=" + quorum +
-            ", adaptiveDeadline=" + adaptiveDeadline : "") +
-            ", timeoutMs=" + TimeUnit.NANOSECONDS.toMillis(timeoutNs) + ", busyPoll=" + busyPoll +
-            ", callerRuns=" + callerRuns + ", transport=" + transport + '}';
+        return values.toString();
     }
 
     /**
@@ -565,33 +318,17 @@ public final class WorkerConfig
      */
     public static final class Builder
     {
-        private String aggregatorHost = "127.0.0.1";
-        private int aggregatorPort = Configuration.PORT_DEFAULT;
-        private String bindAddress;
-        private int jobId = Configuration.JOB_DEFAULT;
-        private int rank = -1;
-        private int worldSize = -1;
-        private Codec codec = Codec.FP32;
-        private int window = Configuration.WINDOW_DEFAULT;
-        private int elementsPerPacket = Configuration.ELEMENTS_PER_PACKET_DEFAULT;
-        private Mode mode = Mode.EXACT;
-        private long deadlineNs = Configuration.DEADLINE_NS_DEFAULT;
-        private int quorum;
-        private boolean adaptiveDeadline;
-        private long timeoutNs = Configuration.TIMEOUT_NS_DEFAULT;
-        private long joinTimeoutNs = Configuration.JOIN_TIMEOUT_NS_DEFAULT;
-        private long initialRtoNs = Configuration.INITIAL_RTO_NS_DEFAULT;
-        private long minRtoNs = Configuration.MIN_RTO_NS_DEFAULT;
-        private long maxRtoNs = Configuration.MAX_RTO_NS_DEFAULT;
-        private int socketBufferBytes = Configuration.SOCKET_BUFFER_BYTES_DEFAULT;
-        private boolean busyPoll;
-        private boolean callerRuns;
-        private TransportKind transport = TransportKind.AUTO;
-        private LossGenerator sendLoss = LossGenerator.NONE;
-        private LossGenerator receiveLoss = LossGenerator.NONE;
+        private final SettingValues values;
 
-        private Builder()
+        private Builder(final SettingValues values)
         {
+            this.values = values;
+        }
+
+        private <T> Builder set(final Setting<T> setting, final T value)
+        {
+            values.setFromCode(setting, value);
+            return this;
         }
 
         /**
@@ -599,35 +336,24 @@ public final class WorkerConfig
          *
          * @param hostAndPort {@code host:port}, or {@code host} for the default port; IPv6 as {@code [::1]:port}.
          * @return this.
+         * @throws IllegalArgumentException if the text is not of that form, saying what is wrong.
          */
         public Builder aggregator(final String hostAndPort)
         {
-            final String s = hostAndPort.trim();
-            final int colon = s.lastIndexOf(':');
-            if (colon > 0 && s.indexOf(':') == colon || s.startsWith("[") && colon > s.indexOf(']'))
-            {
-                aggregatorHost = s.substring(0, colon).replace("[", "").replace("]", "");
-                aggregatorPort = Configuration.parseInt("aggregator port", s.substring(colon + 1));
-            }
-            else
-            {
-                aggregatorHost = s.replace("[", "").replace("]", "");
-            }
-            return this;
+            final String source = AGGREGATOR.codeSource();
+            return set(AGGREGATOR, AGGREGATOR.parse(hostAndPort == null ? "" : hostAndPort, source));
         }
 
         /**
          * Aggregator address.
          *
-         * @param host host name or address.
-         * @param port UDP port.
+         * @param host host name or address (IPv6 without brackets).
+         * @param port UDP port, 1 to 65535.
          * @return this.
          */
         public Builder aggregator(final String host, final int port)
         {
-            aggregatorHost = host;
-            aggregatorPort = port;
-            return this;
+            return set(AGGREGATOR, new HostPort(host == null ? "" : host, port));
         }
 
         /**
@@ -638,8 +364,7 @@ public final class WorkerConfig
          */
         public Builder bindAddress(final String address)
         {
-            bindAddress = address;
-            return this;
+            return set(BIND, address);
         }
 
         /**
@@ -650,8 +375,7 @@ public final class WorkerConfig
          */
         public Builder jobId(final int jobId)
         {
-            this.jobId = jobId;
-            return this;
+            return set(JOB, jobId);
         }
 
         /**
@@ -662,8 +386,7 @@ public final class WorkerConfig
          */
         public Builder rank(final int rank)
         {
-            this.rank = rank;
-            return this;
+            return set(RANK, rank);
         }
 
         /**
@@ -674,8 +397,7 @@ public final class WorkerConfig
          */
         public Builder worldSize(final int worldSize)
         {
-            this.worldSize = worldSize;
-            return this;
+            return set(WORLD_SIZE, worldSize);
         }
 
         /**
@@ -686,8 +408,7 @@ public final class WorkerConfig
          */
         public Builder codec(final Codec codec)
         {
-            this.codec = codec;
-            return this;
+            return set(CODEC, codec);
         }
 
         /**
@@ -698,8 +419,7 @@ public final class WorkerConfig
          */
         public Builder window(final int window)
         {
-            this.window = window;
-            return this;
+            return set(WINDOW, window);
         }
 
         /**
@@ -710,8 +430,7 @@ public final class WorkerConfig
          */
         public Builder elementsPerPacket(final int elementsPerPacket)
         {
-            this.elementsPerPacket = elementsPerPacket;
-            return this;
+            return set(ELEMENTS_PER_PACKET, elementsPerPacket);
         }
 
         /**
@@ -722,20 +441,19 @@ public final class WorkerConfig
          */
         public Builder timeoutNs(final long timeoutNs)
         {
-            this.timeoutNs = timeoutNs;
-            return this;
+            return set(TIMEOUT, timeoutNs);
         }
 
         /**
-         * Join timeout.
+         * Join timeout: how long {@code Collective.join} waits for every rank (60 s by default; a cluster launch
+         * that starts ranks minutes apart needs more, and the aggregator's job form timeout with it).
          *
          * @param joinTimeoutNs nanoseconds to wait for all ranks to join.
          * @return this.
          */
         public Builder joinTimeoutNs(final long joinTimeoutNs)
         {
-            this.joinTimeoutNs = joinTimeoutNs;
-            return this;
+            return set(JOIN_TIMEOUT, joinTimeoutNs);
         }
 
         /**
@@ -748,22 +466,20 @@ public final class WorkerConfig
          */
         public Builder retransmitTimeouts(final long initialRtoNs, final long minRtoNs, final long maxRtoNs)
         {
-            this.initialRtoNs = initialRtoNs;
-            this.minRtoNs = minRtoNs;
-            this.maxRtoNs = maxRtoNs;
-            return this;
+            set(INITIAL_RTO, initialRtoNs);
+            set(MIN_RTO, minRtoNs);
+            return set(MAX_RTO, maxRtoNs);
         }
 
         /**
          * Requested socket buffer sizes.
          *
-         * @param bytes SO_RCVBUF and SO_SNDBUF.
+         * @param bytes SO_RCVBUF and SO_SNDBUF, at least 64 KiB.
          * @return this.
          */
         public Builder socketBufferBytes(final int bytes)
         {
-            socketBufferBytes = bytes;
-            return this;
+            return set(SOCKET_BUFFER, bytes);
         }
 
         /**
@@ -778,8 +494,7 @@ public final class WorkerConfig
          */
         public Builder busyPoll(final boolean busyPoll)
         {
-            this.busyPoll = busyPoll;
-            return this;
+            return set(BUSY_POLL, busyPoll);
         }
 
         /**
@@ -796,8 +511,7 @@ public final class WorkerConfig
          */
         public Builder callerRuns(final boolean callerRuns)
         {
-            this.callerRuns = callerRuns;
-            return this;
+            return set(CALLER_RUNS, callerRuns);
         }
 
         /**
@@ -808,8 +522,7 @@ public final class WorkerConfig
          */
         public Builder transport(final TransportKind transport)
         {
-            this.transport = transport;
-            return this;
+            return set(TRANSPORT, transport);
         }
 
         /**
@@ -820,8 +533,7 @@ public final class WorkerConfig
          */
         public Builder mode(final Mode mode)
         {
-            this.mode = mode;
-            return this;
+            return set(MODE, mode);
         }
 
         /**
@@ -834,20 +546,18 @@ public final class WorkerConfig
          */
         public Builder deadlineNs(final long deadlineNs)
         {
-            this.deadlineNs = deadlineNs;
-            return this;
+            return set(DEADLINE, deadlineNs);
         }
 
         /**
          * Bounded mode: fewest contributions a chunk may finish with (default half the ranks, rounded up).
          *
-         * @param quorum ranks, within [1, worldSize].
+         * @param quorum ranks, within [1, worldSize]; 0 for the default.
          * @return this.
          */
         public Builder quorum(final int quorum)
         {
-            this.quorum = quorum;
-            return this;
+            return set(QUORUM, quorum);
         }
 
         /**
@@ -859,8 +569,7 @@ public final class WorkerConfig
          */
         public Builder adaptiveDeadline(final boolean adaptive)
         {
-            this.adaptiveDeadline = adaptive;
-            return this;
+            return set(ADAPTIVE_DEADLINE, adaptive);
         }
 
         /**
@@ -872,53 +581,21 @@ public final class WorkerConfig
          */
         public Builder loss(final LossGenerator sendLoss, final LossGenerator receiveLoss)
         {
-            this.sendLoss = sendLoss;
-            this.receiveLoss = receiveLoss;
-            return this;
+            set(SEND_LOSS, sendLoss);
+            return set(RECEIVE_LOSS, receiveLoss);
         }
 
         /**
          * Checks every value and builds the configuration.
          *
          * @return the configuration.
-         * @throws IllegalArgumentException saying which value to change.
+         * @throws IllegalArgumentException saying which value to change and where it came from: an environment
+         *                                  variable, a system property, a launcher's variable or a builder method.
          */
         public WorkerConfig build()
         {
-            require(worldSize >= 1 && worldSize <= FrameDescriptor.MAX_WORLD_SIZE,
-                "worldSize must be within [1, " + FrameDescriptor.MAX_WORLD_SIZE + "], got " + worldSize +
-                " (set it with worldSize(..) or " + Configuration.WORLD_SIZE_ENV_NAME + ")");
-            require(rank >= 0 && rank < worldSize,
-                "rank must be within [0, worldSize=" + worldSize + "), got " + rank +
-                " (set it with rank(..) or " + Configuration.RANK_ENV_NAME + ")");
-            require(codec != null, "codec must be set");
-            require(isPowerOfTwo(window) && window <= 32768,
-                "window must be a power of two within [1, 32768], got " + window);
-            final int maxElements = maxElementsPerPacket(codec, worldSize, FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH);
-            require(elementsPerPacket >= 1 && elementsPerPacket <= maxElements,
-                "elementsPerPacket must be within [1, " + maxElements + "] for " + codec + " and worldSize " +
-                worldSize + " (" + maxElementsPerPacket(codec, worldSize, 1472) + " fits a 1500-byte MTU), got " +
-                elementsPerPacket);
-            require(mode != null, "mode must be set");
-            require(deadlineNs >= MIN_DEADLINE_NS && deadlineNs <= MAX_DEADLINE_NS,
-                "deadlineNs must be within [100 µs, 1 h], got " + deadlineNs + " ns (" +
-                Configuration.DEADLINE_MS_ENV_NAME + " is in milliseconds)");
-            require(quorum >= 0 && quorum <= worldSize,
-                "quorum must be within [1, worldSize=" + worldSize + "], got " + quorum);
-            require(aggregatorHost != null && !aggregatorHost.isBlank(),
-                "aggregator host must be set (aggregator(\"host:port\") or " + Configuration.AGGREGATOR_ENV_NAME + ")");
-            require(aggregatorPort > 0 && aggregatorPort < 65536,
-                "aggregator port must be within [1, 65535], got " + aggregatorPort);
-            requirePositive(timeoutNs, "timeoutNs");
-            requirePositive(joinTimeoutNs, "joinTimeoutNs");
-            requirePositive(initialRtoNs, "initialRtoNs");
-            requirePositive(minRtoNs, "minRtoNs");
-            require(maxRtoNs >= minRtoNs, "maxRtoNs (" + maxRtoNs + ") must be >= minRtoNs (" + minRtoNs + ")");
-            require(socketBufferBytes >= 64 * 1024,
-                "socketBufferBytes must be at least 64 KiB, got " + socketBufferBytes);
-            require(transport != null, "transport must be set");
-            require(sendLoss != null && receiveLoss != null, "loss generators must not be null");
-            return new WorkerConfig(this);
+            WorkerSettings.check(values);
+            return new WorkerConfig(values.copy());
         }
     }
 }

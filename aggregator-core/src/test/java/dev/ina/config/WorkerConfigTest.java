@@ -17,10 +17,10 @@ class WorkerConfigTest
     void shouldParseInt8NarrowWhenNamedInTheEnvironmentInAnyCase()
     {
         final WorkerConfig config = WorkerConfig.fromEnvironment(Map.of(
-            Configuration.AGGREGATOR_ENV_NAME, "127.0.0.1:4000",
-            Configuration.WORLD_SIZE_ENV_NAME, "3",
-            Configuration.RANK_ENV_NAME, "2",
-            Configuration.CODEC_ENV_NAME, " int8_narrow ")).build();
+            "INA_AGGREGATOR", "127.0.0.1:4000",
+            "INA_WORLD_SIZE", "3",
+            "INA_RANK", "2",
+            "INA_CODEC", " int8_narrow ")).build();
         assertEquals(Codec.INT8_NARROW, config.codec());
         assertEquals(Codec.INT8_NARROW, WorkerConfig.parseCodec("INT8_NARROW"));
         final IllegalArgumentException unknown =
@@ -32,19 +32,19 @@ class WorkerConfigTest
     void shouldTakeCallerRunsFromTheEnvironmentAndKeepItThroughToBuilder()
     {
         final Map<String, String> env = Map.of(
-            Configuration.WORLD_SIZE_ENV_NAME, "2",
-            Configuration.RANK_ENV_NAME, "0",
-            Configuration.CALLER_RUNS_ENV_NAME, "yes",
-            Configuration.BUSY_POLL_ENV_NAME, "1");
+            "INA_WORLD_SIZE", "2",
+            "INA_RANK", "0",
+            "INA_CALLER_RUNS", "yes",
+            "INA_BUSY_POLL", "1");
         final WorkerConfig config = WorkerConfig.fromEnvironment(env).build();
         assertTrue(config.callerRuns() && config.busyPoll(), config.toString());
         assertTrue(config.toString().contains("callerRuns=true"), config.toString());
         assertTrue(config.toBuilder().rank(1).build().callerRuns(), "toBuilder keeps callerRuns");
-        assertFalse(WorkerConfig.fromEnvironment(Map.of(Configuration.WORLD_SIZE_ENV_NAME, "2",
-            Configuration.RANK_ENV_NAME, "0")).build().callerRuns(), "off by default");
+        assertFalse(WorkerConfig.fromEnvironment(Map.of("INA_WORLD_SIZE", "2",
+            "INA_RANK", "0")).build().callerRuns(), "off by default");
         final IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
-            () -> WorkerConfig.fromEnvironment(Map.of(Configuration.CALLER_RUNS_ENV_NAME, "sometimes")));
-        assertTrue(bad.getMessage().contains(Configuration.CALLER_RUNS_ENV_NAME), bad.getMessage());
+            () -> WorkerConfig.fromEnvironment(Map.of("INA_CALLER_RUNS", "sometimes")));
+        assertTrue(bad.getMessage().contains("INA_CALLER_RUNS"), bad.getMessage());
     }
 
     @Test

@@ -16,8 +16,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs an aggregator until SIGTERM or Ctrl-C, which end every job (ranks receive ABORT) before the process exits.
- * Settings come from {@code INA_PORT}, {@code INA_BIND}, {@code INA_POOL_MIB}, {@code INA_BUSY_POLL},
- * {@code INA_TRANSPORT} (or {@code -Dina.*}); options override them.
+ * Settings come from {@code INA_PORT}, {@code INA_BIND}, {@code INA_POOL_MIB}, {@code INA_AGGREGATOR_THREADS},
+ * {@code INA_JOB_FORM_TIMEOUT_MS}, {@code INA_JOB_IDLE_TIMEOUT_MS}, {@code INA_BUSY_POLL}, {@code INA_TRANSPORT} (or
+ * {@code -Dina.*}); options override them.
  */
 @Command(name = "ina-aggregator", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Runs an INA aggregator; options override INA_* environment variables.")
@@ -54,16 +55,16 @@ public final class AggregatorNode implements Callable<Integer>
     @Override
     public Integer call() throws InterruptedException
     {
-        final AggregatorConfig.Builder builder = AggregatorConfig.fromEnvironment();
-        Optional.ofNullable(bind).ifPresent(builder::bindAddress);
-        Optional.ofNullable(port).ifPresent(builder::port);
-        Optional.ofNullable(poolMib).ifPresent(mib -> builder.poolBytes(mib * 1024L * 1024L));
-        Optional.ofNullable(threads).ifPresent(builder::threads);
-        Optional.ofNullable(busyPoll).ifPresent(builder::busyPoll);
-        Optional.ofNullable(transport).ifPresent(builder::transport);
         final AggregatorServer server;
         try
         {
+            final AggregatorConfig.Builder builder = AggregatorConfig.fromEnvironment();
+            Optional.ofNullable(bind).ifPresent(builder::bindAddress);
+            Optional.ofNullable(port).ifPresent(builder::port);
+            Optional.ofNullable(poolMib).ifPresent(mib -> builder.poolBytes(mib * 1024L * 1024L));
+            Optional.ofNullable(threads).ifPresent(builder::threads);
+            Optional.ofNullable(busyPoll).ifPresent(builder::busyPoll);
+            Optional.ofNullable(transport).ifPresent(builder::transport);
             server = AggregatorServer.start(builder.build());
         }
         catch (final IllegalArgumentException | IllegalStateException ex)

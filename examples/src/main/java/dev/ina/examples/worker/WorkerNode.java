@@ -18,8 +18,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One rank as its own process: joins a job from {@code INA_AGGREGATOR}, {@code INA_JOB}, {@code INA_RANK},
- * {@code INA_WORLD_SIZE}, {@code INA_CODEC}, ... (or {@code -Dina.*}; options override both), all-reduces a
- * synthetic tensor and checks its result against a double-precision reference of every rank's values.
+ * {@code INA_WORLD_SIZE}, {@code INA_CODEC}, ... (or {@code -Dina.*}; options override both; rank, world size and
+ * job may also come from mpirun, srun, torchrun or a Kubernetes indexed Job), all-reduces a synthetic tensor and
+ * checks its result against a double-precision reference of every rank's values. The summary prints a hash of the
+ * last result, the same on every rank for the exact codecs.
  * Exit code 0 when every sum was right, 1 for a wrong sum, 2 for a bad setting, 3 when a collective call failed.
  */
 @Command(name = "ina-worker", mixinStandardHelpOptions = true, sortOptions = false,
@@ -31,9 +33,10 @@ public final class WorkerNode implements Callable<Integer>
     String aggregator;
     @Option(names = "--job", description = "Job id, the same on every rank (default: INA_JOB or 1).")
     Integer job;
-    @Option(names = "--rank", description = "This rank, 0 to world size - 1 (default: INA_RANK).")
+    @Option(names = "--rank",
+        description = "This rank, 0 to world size - 1 (default: INA_RANK or the launcher's, e.g. mpirun's).")
     Integer rank;
-    @Option(names = "--world-size", description = "Number of ranks (default: INA_WORLD_SIZE).")
+    @Option(names = "--world-size", description = "Number of ranks (default: INA_WORLD_SIZE or the launcher's).")
     Integer worldSize;
     @Option(names = "--codec", description = "One of ${COMPLETION-CANDIDATES} (default: INA_CODEC or FP32).")
     Codec codec;
@@ -69,19 +72,19 @@ public final class WorkerNode implements Callable<Integer>
     @Override
     public Integer call()
     {
-        final WorkerConfig.Builder builder = WorkerConfig.fromEnvironment();
-        Optional.ofNullable(aggregator).ifPresent(builder::aggregator);
-        Optional.ofNullable(job).ifPresent(builder::jobId);
-        Optional.ofNullable(rank).ifPresent(builder::rank);
-        Optional.ofNullable(worldSize).ifPresent(builder::worldSize);
-        Optional.ofNullable(codec).ifPresent(builder::codec);
-        Optional.ofNullable(elementsPerPacket).ifPresent(builder::elementsPerPacket);
-        Optional.ofNullable(window).ifPresent(builder::window);
-        Optional.ofNullable(timeoutMs).ifPresent(ms -> builder.timeoutNs(TimeUnit.MILLISECONDS.toNanos(ms)));
         final long count = (long)(mib * 1024 * 1024 / Float.BYTES);
         final WorkerConfig config;
         try
         {
+            final WorkerConfig.Builder builder = WorkerConfig.fromEnvironment();
+            Optional.ofNullable(aggregator).ifPresent(builder::aggregator);
+            Optional.ofNullable(job).ifPresent(builder::jobId);
+            Optional.ofNullable(rank).ifPresent(builder::rank);
+            Optional.ofNullable(worldSize).ifPresent(builder::worldSize);
+            Optional.ofNullable(codec).ifPresent(builder::codec);
+            Optional.ofNullable(elementsPerPacket).ifPresent(builder::elementsPerPacket);
+            Optional.ofNullable(window).ifPresent(builder::window);
+            Optional.ofNullable(timeoutMs).ifPresent(ms -> builder.timeoutNs(TimeUnit.MILLISECONDS.toNanos(ms)));
             config = builder.build();
             if (count < 0 || count > Integer.MAX_VALUE - 8 || iterations < 1 || warmup < 0)
             {
@@ -137,9 +140,9 @@ public final class WorkerNode implements Callable<Integer>
         Arrays.sort(millis);
         final double median = millis[iterations / 2];
         System.out.printf("rank %d summary: %d iterations, median %.3f ms (min %.3f), algbw %.3f GB/s, " +
-            "retransmits %d, sums %s%n", config.rank(), iterations, median, millis[0],
+            "retransmits %d, sums %s, last result's hash %08x%n", config.rank(), iterations, median, millis[0],
             data.length * 4.0 / median / 1e6, retransmits,
-            noVerify ? "not checked" : wrong == 0 ? "all ok" : wrong + " WRONG");
+            noVerify ? "not checked" : wrong == 0 ? "all ok" : wrong + " WRONG", Arrays.hashCode(data));
         return wrong == 0 ? 0 : 1;
     }
 }
