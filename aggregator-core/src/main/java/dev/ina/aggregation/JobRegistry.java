@@ -247,15 +247,17 @@ final class JobRegistry
             {
                 end(job, FrameDescriptor.TYPE_ABORT, ControlFlyweight.ERROR_JOB_EXPIRED,
                     job.describe() + " did not form within " +
-                    TimeUnit.NANOSECONDS.toSeconds(config.jobFormTimeoutNs()) + " s: " + job.joinedCount() + " of " +
-                    job.worldSize() + " ranks joined, missing " + job.joined().describeAbsent());
+                    TimeUnit.NANOSECONDS.toSeconds(config.jobFormTimeoutNs()) + " s (the aggregator's " +
+                    "INA_JOB_FORM_TIMEOUT_MS): " + job.joinedCount() + " of " + job.worldSize() +
+                    " ranks joined, missing " + job.joined().describeAbsent());
                 expired++;
             }
             else if (job.isStarted() && nowNs - job.lastActivityNs() > config.jobIdleTimeoutNs())
             {
                 end(job, FrameDescriptor.TYPE_ABORT, ControlFlyweight.ERROR_JOB_EXPIRED,
                     job.describe() + " was idle for more than " +
-                    TimeUnit.NANOSECONDS.toSeconds(config.jobIdleTimeoutNs()) + " s and has been ended");
+                    TimeUnit.NANOSECONDS.toSeconds(config.jobIdleTimeoutNs()) + " s (the aggregator's " +
+                    "INA_JOB_IDLE_TIMEOUT_MS) and has been ended");
                 expired++;
             }
         }

@@ -61,7 +61,8 @@ final class JoinHandshake
             " have not joined: start them with the same job id, world size and aggregator" :
             "no answer from the aggregator at " + stall.aggregator() + ": is it running and reachable " +
             "(address, port, firewall)?";
-        return "not every rank joined within " + TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms; " + detail;
+        return "not every rank joined within " + TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms (joinTimeoutNs, " +
+            "INA_JOIN_TIMEOUT_MS); " + detail;
     }
 
     void start(final long nowNs)
