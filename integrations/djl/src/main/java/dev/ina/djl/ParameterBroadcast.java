@@ -16,7 +16,8 @@ import java.util.Arrays;
  * Copies rank 0's parameters to every rank, bit for bit, with an all-reduce: rank 0 contributes its values and
  * every other rank {@code -0.0f}, and the FP32 sum returns rank 0's values exactly ({@code x + -0.0f == x} for
  * every float, {@code +0.0f} and {@code -0.0f} included; the aggregator stores the first contribution of a chunk
- * and adds the others). First a small header compares every rank's parameter layout with rank 0's.
+ * and adds the others). First a small header compares every rank's parameter layout with rank 0's, and every rank
+ * fails if any differs.
  * <p>
  * The trick needs an FP32 sum that includes every rank: the training collective is used when it is FP32 in EXACT
  * mode; otherwise a short-lived FP32 EXACT collective joins the same aggregator on a derived job id,
@@ -124,11 +125,15 @@ final class ParameterBroadcast
         {
             root[f] = ((int)header[2 * f] << 16) | (int)header[2 * f + 1];
         }
-        if (!Arrays.equals(own, root))
+        // Every rank learns whether any rank differs, so that all of them fail instead of waiting for the others.
+        final float[] differing = {Arrays.equals(own, root) ? 0.0f : 1.0f};
+        collective.allReduce(differing, ReduceOp.SUM);
+        if (differing[0] != 0.0f)
         {
-            throw new IllegalStateException("rank " + collective.rank() + "'s model differs from rank 0's: " +
-                own[0] + " parameters, " + own[1] + " elements (" + own[2] + " trainable), layout hash " + own[3] +
-                " against " + root[0] + ", " + root[1] + " (" + root[2] + "), " + root[3] +
+            throw new IllegalStateException((int)differing[0] + " of " + collective.worldSize() + " ranks' " +
+                "models differ from rank 0's: this is rank " + collective.rank() + " with " + own[0] +
+                " parameters, " + own[1] + " elements (" + own[2] + " trainable) and layout hash " + own[3] +
+                "; rank 0 has " + root[0] + ", " + root[1] + " (" + root[2] + "), " + root[3] +
                 ": every rank must build the same block");
         }
     }
