@@ -62,7 +62,7 @@ def main():
         identical = "yes" if all(r["ranks_identical"] == "yes" for r in runs) else "no"
         per_epoch = [[100 * float(a) for a in r["accuracy_per_epoch"].split(";")] for r in runs]
         summary[system] = (statistics.median(compute), statistics.median(allreduce),
-                           [statistics.mean(e) for e in zip(*per_epoch)])
+                           [statistics.mean(e) for e in zip(*per_epoch)], up, down)
         lines.append("| %s | %s | %s | %s | %s %% | %.1f + %.1f KiB | %s |" % (
             system, spread(step, "%.2f"), spread(allreduce, "%.2f"), spread(compute, "%.2f"),
             spread(accuracy, "%.2f"), up, down, identical))
@@ -70,7 +70,7 @@ def main():
     with open(args.md, "w") as out:
         out.write("\n".join(lines))
 
-    figure, (times, curves) = plt.subplots(1, 2, figsize=(12, 4.5))
+    figure, (times, traffic, curves) = plt.subplots(1, 3, figsize=(16, 4.5))
     names = [s.replace("DJL + INA ", "INA\n").replace("PyTorch DDP ", "DDP\n") for s in systems]
     compute = [summary[s][0] for s in systems]
     allreduce = [summary[s][1] for s in systems]
@@ -79,6 +79,13 @@ def main():
     times.set_ylabel("ms per step (median over rounds)")
     times.set_title("Time per step, %s processes on this host" % first["workers"])
     times.legend()
+    up = [summary[s][3] for s in systems]
+    down = [summary[s][4] for s in systems]
+    traffic.bar(names, up, label="sent", color="#66c2a5")
+    traffic.bar(names, down, bottom=up, label="received", color="#e78ac3")
+    traffic.set_ylabel("KiB per step per rank (payload)")
+    traffic.set_title("Bytes on the wire per step")
+    traffic.legend()
     for system in systems:
         accuracies = summary[system][2]
         curves.plot(range(1, len(accuracies) + 1), accuracies, marker="o", label=system)

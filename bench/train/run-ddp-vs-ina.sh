@@ -6,6 +6,9 @@
 # ddp-vs-ina.png (time per step split into compute and all-reduce; test accuracy per epoch).
 #
 #   bench/train/run-ddp-vs-ina.sh [--workers 4] [--epochs 2] [--rounds 2] [--batch 32] [--out bench/train/results]
+#                                 [--data DIR] [--java-home DIR]
+# --java-home: the JDK that runs DJL + INA (default: $JAVA_HOME if set, else the newest JDK under /usr/lib/jvm; JDK
+# 25 runs the scaled codecs' conversions vectorised, see the main README, "Which JDK").
 #
 # Needs: python3-torch and python3-matplotlib (bench/peers/install.sh), dataset-fashion-mnist, and the ina-djl jar
 # (built here if missing: mvn -B -q install -DskipTests -pl integrations/djl -am).
@@ -17,6 +20,7 @@ rounds=2
 batch=32
 out="${root}/bench/train/results"
 data=/usr/share/datasets/fashion-mnist
+java_home="${JAVA_HOME:-}"
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --workers) workers="$2"; shift 2 ;;
@@ -25,10 +29,24 @@ while [[ $# -gt 0 ]]; do
         --batch) batch="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
         --data) data="$2"; shift 2 ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        --java-home) java_home="$2"; shift 2 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) echo "$(basename "$0"): unknown option $1 (--help)" >&2; exit 2 ;;
     esac
 done
+if [[ -z "${java_home}" ]]; then
+    best=0
+    for release in /usr/lib/jvm/*/release; do
+        [[ -x "$(dirname "${release}")/bin/java" ]] || continue
+        major="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "${release}")"
+        if [[ "${major}" =~ ^[0-9]+$ ]] && (( major > best )); then
+            best="${major}" java_home="$(dirname "${release}")"
+        fi
+    done
+fi
+if [[ -n "${java_home}" ]]; then
+    export JAVA_HOME="${java_home}"
+fi
 python=/usr/bin/python3
 if ! "${python}" -c 'import torch, matplotlib' 2>/dev/null; then
     echo "$(basename "$0"): ${python} lacks torch or matplotlib: run bench/peers/install.sh (python3-torch," \
@@ -40,7 +58,8 @@ if [[ ! -d "${data}" ]]; then
     exit 1
 fi
 if [[ ! -f "${root}/integrations/djl/target/ina-djl.jar" ]]; then
-    (cd "${root}" && mvn -B -q install -DskipTests -pl integrations/djl -am)
+    # Built for Java 17 by whichever JDK Maven finds; it runs on the JDK chosen above.
+    (cd "${root}" && unset JAVA_HOME && mvn -B -q install -DskipTests -pl integrations/djl -am)
 fi
 mkdir -p "${out}"
 csv="${out}/ddp-vs-ina.csv"

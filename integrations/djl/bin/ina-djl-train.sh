@@ -23,7 +23,9 @@ fi
 # since the workers share the host's cores.
 export DJL_CACHE_DIR="${DJL_CACHE_DIR:-${here}/target/djl-cache}"
 flags+=(-Dai.djl.offline=true -Dai.djl.pytorch.num_threads="${INA_DJL_THREADS:-1}" -Dai.djl.pytorch.num_interop_threads=1)
-flags+=(-Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Djava.util.logging.SimpleFormatter.format='%4$s: %5$s%n')
+# DJL warns that it found no usable GPU on a CPU-only host: not worth a line per worker.
+flags+=(-Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error)
+flags+=(-Djava.util.logging.SimpleFormatter.format='%4$s: %5$s%n')
 java_opts=()
 read -r -a java_opts <<< "${JAVA_OPTS:-}" || true
 exec "${java}" "${flags[@]}" ${java_opts[@]+"${java_opts[@]}"} -cp "${jar}:${here}/target/lib/*" \
