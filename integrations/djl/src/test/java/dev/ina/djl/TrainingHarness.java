@@ -140,7 +140,7 @@ final class TrainingHarness
             .rank(rank)
             .worldSize(settings.worldSize())
             .codec(settings.codec())
-            .elementsPerPacket(256)
+            .elementsPerPacket(64)
             .window(16)
             .timeoutNs(TimeUnit.SECONDS.toNanos(20))
             .joinTimeoutNs(TimeUnit.SECONDS.toNanos(20))
