@@ -64,6 +64,11 @@ class InaTrainerSystemTest
         assertAveraged(ranks, Codec.FP32);
         assertTrue(ranks.get(0).stats().zeroCopy(), "PyTorch on the CPU all-reduces the gradients in place");
         assertEquals(12, ranks.get(0).stats().steps());
+        for (final RankResult rank : ranks)
+        {
+            assertEquals(rank.beforeBroadcast().length, rank.gradientMoves(),
+                "each gradient is moved into the flat buffer once, at the first step, and stays there");
+        }
     }
 
     @Test
@@ -129,6 +134,7 @@ class InaTrainerSystemTest
         // counts as zero in the average, as in the other ranks' view of that rank.
         final List<RankResult> ranks = run(Settings.of("unused", 2, Codec.FP32, 6).withLastRankShortcutFrom(2));
 
+        assertEquals(6, ranks.get(1).gradientMoves(), "six parameters, each moved once (the unused one included)");
         assertBitIdentical(ranks);
         assertAveraged(ranks, Codec.FP32);
         assertTrained(ranks);

@@ -114,6 +114,7 @@ final class TrainingHarness
      * @param reducedGradients the gradients the optimizer received in {@code step()}.
      * @param losses           the loss of each step's batch.
      * @param stats            the trainer's statistics at the end.
+     * @param gradientMoves    times a gradient was moved into the zero-copy buffer, -1 if gradients were copied.
      */
     record RankResult(
         float[][] beforeBroadcast,
@@ -122,7 +123,8 @@ final class TrainingHarness
         List<float[][]> localGradients,
         List<float[][]> reducedGradients,
         List<Float> losses,
-        InaTrainerStats stats)
+        InaTrainerStats stats,
+        long gradientMoves)
     {
     }
 
@@ -210,7 +212,8 @@ final class TrainingHarness
                 {
                     reduced.add(optimizerGradients(model, optimizer, step));
                 }
-                return new RankResult(before, after, values(model), local, reduced, losses, trainer.stats());
+                final long moves = trainer.gradients() instanceof AliasedGradients aliased ? aliased.moves() : -1;
+                return new RankResult(before, after, values(model), local, reduced, losses, trainer.stats(), moves);
             }
         }
     }
