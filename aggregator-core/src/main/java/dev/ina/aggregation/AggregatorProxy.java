@@ -27,6 +27,7 @@ final class AggregatorProxy
         new UnsafeBuffer(ByteBuffer.allocateDirect(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH));
     /** The frame being written: the sender's claimed memory (sent without a copy) or {@link #ownBuffer}. */
     private MutableDirectBuffer buffer = ownBuffer;
+    private final int[] peers = new int[FrameDescriptor.MAX_WORLD_SIZE];
 
     AggregatorProxy(final FrameSender sender, final Counters counters)
     {
@@ -63,9 +64,10 @@ final class AggregatorProxy
     }
 
     /**
-     * PENDING for a set still waiting (or done without this rank): the ranks it holds.
+     * PENDING for a set still waiting (or done without this rank): the ranks it holds, and when the aggregator will
+     * next say something about it (0: no promise).
      */
-    void pending(final Job job, final int set, final int rank, final int peer)
+    void pending(final Job job, final int set, final int rank, final int peer, final long nextUpdateNs)
     {
         final SlotSets sets = job.sets;
         header(FrameDescriptor.TYPE_PENDING, job.spec.codec().id())
@@ -74,10 +76,84 @@ final class AggregatorProxy
             .rank(rank)
             .slot(SlotSets.slotOfSet(set))
             .round(sets.round(set))
-            .sequence(sets.sequence(set));
+            .sequence(sets.sequence(set))
+            .contributors(micros(nextUpdateNs));
         out.rankBitmap(sets.seen(set));
         counted(sender.send(buffer, 0, out.frameLength(), peer), out.frameLength(), 1);
         counters.increment(CounterDescriptor.PENDING_SENT);
+    }
+
+    /**
+     * PENDING for a set to every rank that has contributed to it: they are held and should wait, not retransmit
+     * (sent when the missing ranks are NACKed), until the next word about it in {@code nextUpdateNs}.
+     */
+    void pendingToContributors(final Job job, final int set, final long nextUpdateNs)
+    {
+        final int n = contributorPeers(job, set);
+        if (n == 0)
+        {
+            return;
+        }
+        final SlotSets sets = job.sets;
+        header(FrameDescriptor.TYPE_PENDING, job.spec.codec().id())
+            .jobId(job.jobId)
+            .sessionToken(job.token)
+            .slot(SlotSets.slotOfSet(set))
+            .round(sets.round(set))
+            .sequence(sets.sequence(set))
+            .contributors(micros(nextUpdateNs));
+        out.rankBitmap(sets.seen(set));
+        counted(sender.send(buffer, 0, out.frameLength(), peers, n), out.frameLength(), n);
+        counters.add(CounterDescriptor.PENDING_SENT, n);
+    }
+
+    /**
+     * NACK: the aggregator lacks a rank's contributions to {@code count} consecutive chunks from {@code sequence};
+     * the rank sends them again, not before {@code retryAfterNs} (0: at once).
+     */
+    void nack(
+        final Job job,
+        final int sequence,
+        final int count,
+        final int round,
+        final long retryAfterNs,
+        final int rank,
+        final int peer)
+    {
+        header(FrameDescriptor.TYPE_NACK, job.spec.codec().id())
+            .flags(job.sets.shadowOf(sequence) * FLAG_SHADOW_SET)
+            .jobId(job.jobId)
+            .sessionToken(job.token)
+            .rank(rank)
+            .slot(job.sets.slotOf(sequence))
+            .round(round)
+            .sequence(sequence)
+            .count(count)
+            .contributors(micros(retryAfterNs));
+        counted(sender.send(buffer, 0, HEADER_LENGTH, peer), HEADER_LENGTH, 1);
+        counters.increment(CounterDescriptor.NACKS_SENT);
+    }
+
+    /**
+     * Bounded mode: GONE for a given-up set to every rank that contributed to it.
+     */
+    void goneToContributors(final Job job, final int set)
+    {
+        final int n = contributorPeers(job, set);
+        if (n == 0)
+        {
+            return;
+        }
+        final int sequence = job.sets.sequence(set);
+        header(FrameDescriptor.TYPE_GONE, job.spec.codec().id())
+            .flags(job.sets.shadowOf(sequence) * FLAG_SHADOW_SET)
+            .jobId(job.jobId)
+            .sessionToken(job.token)
+            .slot(job.sets.slotOf(sequence))
+            .round(job.sets.round(set))
+            .sequence(sequence);
+        counted(sender.send(buffer, 0, HEADER_LENGTH, peers, n), HEADER_LENGTH, n);
+        counters.add(CounterDescriptor.GONE_SENT, n);
     }
 
     /**
@@ -176,6 +252,27 @@ final class AggregatorProxy
         out.wrap(buffer, 0, buffer.capacity());
         out.writeHeader(type, codec);
         return out;
+    }
+
+    /**
+     * Fills {@link #peers} with the peer ids of the ranks that contributed to a set.
+     */
+    private int contributorPeers(final Job job, final int set)
+    {
+        int n = 0;
+        for (int r = 0, worldSize = job.worldSize(); r < worldSize; r++)
+        {
+            if (job.sets.hasContributed(set, r))
+            {
+                peers[n++] = job.peerOf(r);
+            }
+        }
+        return n;
+    }
+
+    private static int micros(final long ns)
+    {
+        return (int)Math.max(0, Math.min(Integer.MAX_VALUE, (ns + 999) / 1000));
     }
 
     private void counted(final int result, final int length, final int destinations)

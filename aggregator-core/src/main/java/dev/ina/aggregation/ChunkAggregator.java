@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  * The aggregation engine: SwitchML's streaming slot pool, per job, with dedup by rank, the finished result kept
  * for ranks that retransmit, and a JOIN handshake that is the job's barrier. It dispatches each datagram to the
  * control plane ({@link JobRegistry}: join, leave, expiry, pool) or, once authenticated, to the data plane
- * ({@link DataPlane}: sums, results, retransmissions); every reply is written by one {@link AggregatorProxy}.
+ * ({@link DataPlane}: sums, results, loss detection and NACKs); every reply is written by one
+ * {@link AggregatorProxy}.
  * <p>
  * Pure and single-threaded: it never touches a socket or a clock. The transport calls {@link #onFrame} for each
  * datagram and {@link #doWork} periodically, both from the one thread that owns the engine, and passes the
@@ -141,6 +142,13 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
                     dataPlane.onResend(job, in, peer, nowNs);
                 }
                 break;
+            case FrameDescriptor.TYPE_GONE:
+                job = registry.authenticate(in, peer, nowNs);
+                if (job != null)
+                {
+                    dataPlane.onGiveUp(job, in, nowNs);
+                }
+                break;
             case FrameDescriptor.TYPE_JOIN:
                 if (length < ControlFlyweight.JOIN_LENGTH)
                 {
@@ -159,8 +167,9 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
     }
 
     /**
-     * Timers: in bounded mode, finishes chunks whose deadline passed (call this every millisecond or so while
-     * bounded jobs run); every 100 ms, ends jobs that never formed or went silent, freeing their slots.
+     * Timers, to be called every millisecond or so: NACKs ranks whose contributions seem lost, in bounded mode
+     * finishes chunks whose deadline passed, and every 100 ms ends jobs that never formed or went silent, freeing
+     * their slots.
      *
      * @param nowNs current time.
      * @return number of chunks finished and jobs ended.
@@ -168,16 +177,9 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
     public int doWork(final long nowNs)
     {
         int work = 0;
-        if (registry.hasBoundedJobs())
+        for (int i = 0, n = registry.jobCount(); i < n; i++)
         {
-            for (int i = 0, n = registry.jobCount(); i < n; i++)
-            {
-                final Job job = registry.job(i);
-                if (job.isBounded())
-                {
-                    work += dataPlane.checkDeadlines(job, nowNs);
-                }
-            }
+            work += dataPlane.onTick(registry.job(i), nowNs);
         }
         // The first call always runs: a nano clock may start anywhere, negative values included.
         if (!housekeepingScheduled || nowNs - nextHousekeepingNs >= 0)

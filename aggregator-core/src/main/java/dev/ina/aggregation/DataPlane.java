@@ -25,6 +25,9 @@ import static dev.ina.status.CounterDescriptor.DROP_STALE;
  */
 final class DataPlane
 {
+    /** NACK rounds for one set back off up to {@code 2^6} times the NACK delay. */
+    private static final int MAX_NACK_BACK_OFF_SHIFT = 6;
+
     private final AggregatorProxy proxy;
     private final Counters counters;
 
@@ -70,16 +73,11 @@ final class DataPlane
         {
             if (sets.isOpen(set))
             {
-                if (nowNs - sets.firstNs(set) < job.deadline.deadlineNs())
-                {
-                    // A rank that gave chunks up runs ahead; it must not take a set from ranks still within its
-                    // deadline (they would get GONE and give up in turn). It retries after its timeout.
-                    counters.increment(DROP_SEQUENCE);
-                    return;
-                }
-                finishOrAbandon(job, set, nowNs);
+                // A rank two windows ahead has given this chunk up (it moved past it without contributing): it
+                // cannot count on that rank any more.
+                finishOrGiveUp(job, set, nowNs);
             }
-            startChunk(job, in, set, rank, count, nowNs);
+            startChunk(job, in, set, rank, peer, count, nowNs);
         }
         else if (delta == 2 * job.spec.window() && !sets.isOpen(set))
         {
@@ -88,7 +86,7 @@ final class DataPlane
                 refuseAfterLeave(job, in, rank, peer);
                 return;
             }
-            startChunk(job, in, set, rank, count, nowNs);
+            startChunk(job, in, set, rank, peer, count, nowNs);
         }
         else if (delta < 0 && job.isBounded())
         {
@@ -120,19 +118,29 @@ final class DataPlane
         }
         final SlotSets sets = job.sets;
         final int rank = in.rank();
-        if (job.isBounded() && FrameDescriptor.compareSequence(sequence, sets.sequence(set)) < 0)
-        {
-            job.touch(nowNs);
-            proxy.gone(job, sequence, in.round(), rank, peer);
-            return;
-        }
-        if (sequence != sets.sequence(set) || sets.isEmpty(set))
-        {
-            counters.increment(DROP_STALE);
-            return;
-        }
+        final int delta = FrameDescriptor.compareSequence(sequence, sets.sequence(set));
         job.touch(nowNs);
-        if (sets.isDone(set) && (job.isBounded() || sets.hasContributed(set, rank)))
+        if (delta < 0)
+        {
+            if (job.isBounded())
+            {
+                proxy.gone(job, sequence, in.round(), rank, peer);
+            }
+            else
+            {
+                counters.increment(DROP_STALE);
+            }
+        }
+        else if (delta > 0 || sets.isEmpty(set))
+        {
+            // The chunk has not started here: the rank's contribution was lost. Ask for it.
+            proxy.nack(job, sequence, 1, in.round(), 0, rank, peer);
+        }
+        else if (sets.isGivenUp(set))
+        {
+            proxy.gone(job, sequence, in.round(), rank, peer);
+        }
+        else if (sets.isDone(set) && (job.isBounded() || sets.hasContributed(set, rank)))
         {
             resendResult(job, set, peer);
         }
@@ -143,34 +151,71 @@ final class DataPlane
         else
         {
             // Open, or done without this rank: the bitmap tells the rank whether to send its payload again.
-            proxy.pending(job, set, rank, peer);
+            proxy.pending(job, set, rank, peer, nextUpdateNs(job, set, nowNs));
         }
     }
 
     /**
-     * Bounded mode, every tick: ranks silent too long stop being waited for, and open sets past their deadline
-     * with the quorum finish.
-     *
-     * @return chunks finished.
+     * Bounded mode: a rank gave a chunk up (GONE from the worker); the chunk stops waiting for it. Any other use
+     * is dropped and counted.
      */
-    int checkDeadlines(final Job job, final long nowNs)
+    void onGiveUp(final Job job, final HeaderFlyweight in, final long nowNs)
+    {
+        final int sequence = in.sequence();
+        final int set = setOf(job, in, sequence);
+        if (set < 0)
+        {
+            return;
+        }
+        if (!job.isBounded() || in.payloadLength() != 0)
+        {
+            counters.increment(job.isBounded() ? DROP_LENGTH : CounterDescriptor.DROP_TYPE);
+            return;
+        }
+        final SlotSets sets = job.sets;
+        job.touch(nowNs);
+        if (sets.sequence(set) == sequence && sets.isOpen(set) && !sets.hasContributed(set, in.rank()))
+        {
+            stopWaitingFor(job, set, in.rank(), nowNs);
+        }
+    }
+
+    /**
+     * Every tick: in bounded mode, ranks silent too long stop being waited for and open sets past their deadline
+     * with the quorum finish; in every mode, the ranks missing from a set whose others arrived long enough ago are
+     * NACKed (their contributions are taken as lost), with back-off.
+     *
+     * @return chunks finished and sets NACKed.
+     */
+    int onTick(final Job job, final long nowNs)
     {
         if (!job.isStarted())
         {
             return 0;
         }
         job.updatePresence(nowNs);
-        int finished = 0;
+        int work = 0;
         final SlotSets sets = job.sets;
+        final long nackDelayNs = job.nackDelayNs();
         for (int set = 0, n = sets.sets(); set < n; set++)
         {
-            if (sets.isOpen(set) && job.mayFinish(set, nowNs))
+            if (!sets.isOpen(set))
+            {
+                continue;
+            }
+            if (job.isBounded() && job.mayFinish(set, nowNs))
             {
                 finish(job, set, nowNs);
-                finished++;
+                work++;
+            }
+            else if (sets.contributors(set) > 0 && nowNs - sets.lastNs(set) >= nackDelayNs &&
+                nowNs - sets.nextNackNs(set) >= 0)
+            {
+                nackMissing(job, set, nackDelayNs, nowNs);
+                work++;
             }
         }
-        return finished;
+        return work;
     }
 
     private void onContributionToCurrent(
@@ -191,7 +236,7 @@ final class DataPlane
             }
             else if ((in.flags() & FLAG_RETRANSMIT) != 0)
             {
-                proxy.pending(job, set, rank, peer);
+                proxy.pending(job, set, rank, peer, nextUpdateNs(job, set, nowNs));
             }
             else
             {
@@ -204,8 +249,14 @@ final class DataPlane
             // Bounded mode: the chunk finished without this straggler. Drop its values; the kept result lets it
             // catch up. An adaptive deadline learns how long the chunk would have needed to include it.
             counters.increment(CounterDescriptor.DROP_LATE);
-            job.deadline.record(nowNs - sets.firstNs(set));
+            job.deadline.record(nowNs - sets.quorumNs(set));
             proxy.result(job, set, peer);
+            return;
+        }
+        if (sets.isGivenUp(set))
+        {
+            counters.increment(CounterDescriptor.DROP_LATE);
+            proxy.gone(job, sets.sequence(set), in.round(), rank, peer);
             return;
         }
         if (!sets.isOpen(set))
@@ -223,25 +274,144 @@ final class DataPlane
             counters.increment(DROP_EXPONENT);
             return;
         }
-        add(job, in, set, rank, count, nowNs);
+        add(job, in, set, rank, peer, count, nowNs);
     }
 
     private void startChunk(
-        final Job job, final HeaderFlyweight in, final int set, final int rank, final int count, final long nowNs)
+        final Job job, final HeaderFlyweight in, final int set, final int rank, final int peer, final int count,
+        final long nowNs)
     {
         job.sets.reset(set, in.sequence(), count, in.exponent(), in.round(), in.flags() & FLAG_LAST, nowNs);
-        add(job, in, set, rank, count, nowNs);
+        add(job, in, set, rank, peer, count, nowNs);
     }
 
     private void add(
-        final Job job, final HeaderFlyweight in, final int set, final int rank, final int count, final long nowNs)
+        final Job job, final HeaderFlyweight in, final int set, final int rank, final int peer, final int count,
+        final long nowNs)
     {
-        job.sets.add(set, rank, in.buffer(), in.payloadOffset(), count, in.exponent(), in.nextExponent());
+        job.sets.add(set, rank, in.buffer(), in.payloadOffset(), count, in.exponent(), in.nextExponent(), nowNs);
         counters.increment(CounterDescriptor.CONTRIBUTIONS);
         if (job.mayFinish(set, nowNs))
         {
             finish(job, set, nowNs);
         }
+        final int sequence = in.sequence();
+        nackGap(job, sequence, rank, peer, nowNs);
+        if (job.isBounded())
+        {
+            resolvePassed(job, sequence - job.spec.window(), rank, nowNs);
+        }
+    }
+
+    /**
+     * A rank sends its chunks in sequence order, so when its chunk {@code sequence} arrives, open sets of the
+     * chunks just before it that lack its contribution lost it: NACK them at once (one frame for the run), and tell
+     * their contributors they are held, so that they wait instead of asking.
+     */
+    private void nackGap(final Job job, final int sequence, final int rank, final int peer, final long nowNs)
+    {
+        final SlotSets sets = job.sets;
+        int first = sequence;
+        int round = 0;
+        for (int back = 1; back < job.spec.window(); back++)
+        {
+            final int previous = sequence - back;
+            final int set = sets.setOf(previous);
+            if (sets.sequence(set) != previous || !sets.isOpen(set) || sets.hasContributed(set, rank))
+            {
+                break;
+            }
+            first = previous;
+            round = sets.round(set);
+            sets.nacked(set, nowNs, job.nackDelayNs());
+            proxy.pendingToContributors(job, set, job.nackDelayNs());
+        }
+        if (first != sequence)
+        {
+            proxy.nack(job, first, sequence - first, round, 0, rank, peer);
+        }
+    }
+
+    /**
+     * Bounded mode: a rank whose chunk {@code passed + window} arrived has completed chunk {@code passed} (its window
+     * moved past it). If the set still waits for the rank's contribution, it will never come: the set finishes with
+     * what it holds if that reaches the quorum, else it is given up.
+     */
+    private void resolvePassed(final Job job, final int passed, final int rank, final long nowNs)
+    {
+        final SlotSets sets = job.sets;
+        final int set = sets.setOf(passed);
+        if (sets.sequence(set) == passed && sets.isOpen(set) && !sets.hasContributed(set, rank))
+        {
+            stopWaitingFor(job, set, rank, nowNs);
+        }
+    }
+
+    /**
+     * Bounded mode: a rank will not contribute to an open set (it gave the chunk up). The set finishes now if it
+     * has the quorum; it is given up if the quorum is out of reach without that rank; otherwise it waits for the
+     * others as usual.
+     */
+    private void stopWaitingFor(final Job job, final int set, final int rank, final long nowNs)
+    {
+        final SlotSets sets = job.sets;
+        final int count = sets.contributors(set);
+        if (count >= job.spec.quorum())
+        {
+            finish(job, set, nowNs);
+            return;
+        }
+        int possible = count;
+        for (int r = 0, n = job.worldSize(); r < n; r++)
+        {
+            if (r != rank && !sets.hasContributed(set, r) && job.isPresent(r))
+            {
+                possible++;
+            }
+        }
+        if (possible < job.spec.quorum())
+        {
+            finishOrGiveUp(job, set, nowNs);
+        }
+    }
+
+    /**
+     * Sends a NACK to every rank still waited for that has not contributed to an open set, and PENDING to those
+     * that have.
+     */
+    private void nackMissing(final Job job, final int set, final long nackDelayNs, final long nowNs)
+    {
+        final SlotSets sets = job.sets;
+        final int sequence = sets.sequence(set);
+        for (int r = 0, worldSize = job.worldSize(); r < worldSize; r++)
+        {
+            if (!sets.hasContributed(set, r) && job.isPresent(r))
+            {
+                proxy.nack(job, sequence, 1, sets.round(set), 0, r, job.peerOf(r));
+            }
+        }
+        long retryNs = nackDelayNs << Math.min(sets.nackRounds(set), MAX_NACK_BACK_OFF_SHIFT);
+        if (job.isBounded())
+        {
+            // Contributors hear from the set at least once per deadline, so they never give it up while it waits.
+            retryNs = Math.min(retryNs, job.deadline.deadlineNs());
+        }
+        sets.nacked(set, nowNs, retryNs);
+        proxy.pendingToContributors(job, set, retryNs);
+    }
+
+    /**
+     * When an open set's next NACK round (and PENDING to its contributors) is due: the aggregator's promise to say
+     * more about it; 0 for a set that is not open.
+     */
+    private static long nextUpdateNs(final Job job, final int set, final long nowNs)
+    {
+        final SlotSets sets = job.sets;
+        if (!sets.isOpen(set))
+        {
+            return 0;
+        }
+        return Math.max(sets.nextNackNs(set), sets.lastNs(set) + job.nackDelayNs()) - nowNs;
     }
 
     private void finish(final Job job, final int set, final long nowNs)
@@ -253,16 +423,18 @@ final class DataPlane
         }
         else
         {
-            job.deadline.record(nowNs - job.sets.firstNs(set));
+            job.completed(nowNs - job.sets.firstNs(set));
+            job.deadline.record(nowNs - job.sets.quorumNs(set));
         }
         proxy.result(job, set, -1);
     }
 
     /**
      * Bounded mode: a rank moved past an unfinished set (it gave the chunk up). Finish the set with what it holds
-     * if that reaches the quorum, else abandon it: its contributors will ask again and get GONE.
+     * if that reaches the quorum; otherwise give it up and tell its contributors GONE (they fill the chunk from their
+     * own values).
      */
-    private void finishOrAbandon(final Job job, final int set, final long nowNs)
+    private void finishOrGiveUp(final Job job, final int set, final long nowNs)
     {
         if (job.sets.contributors(set) >= job.spec.quorum())
         {
@@ -271,6 +443,8 @@ final class DataPlane
         else
         {
             counters.increment(CounterDescriptor.CHUNKS_ABANDONED);
+            job.sets.giveUp(set);
+            proxy.goneToContributors(job, set);
         }
     }
 

@@ -3,6 +3,8 @@ package dev.ina.aggregation;
 import dev.ina.protocol.JobSpec;
 import dev.ina.protocol.RankBitmap;
 
+import java.util.concurrent.TimeUnit;
+
 /**
  * One job session at the aggregator: what its ranks agreed on, who they are (the address and process nonce each
  * joined from, who left) and its slot sets. Owned by the aggregation engine's thread.
@@ -12,6 +14,12 @@ import dev.ina.protocol.RankBitmap;
  */
 final class Job
 {
+    static final long MIN_NACK_DELAY_US = 1000;
+    private static final long MIN_BOUNDED_NACK_DELAY_NS = TimeUnit.MICROSECONDS.toNanos(200);
+    static final long MAX_NACK_DELAY_MS = 20;
+    private static final long MIN_NACK_DELAY_NS = TimeUnit.MICROSECONDS.toNanos(MIN_NACK_DELAY_US);
+    private static final long MAX_NACK_DELAY_NS = TimeUnit.MILLISECONDS.toNanos(MAX_NACK_DELAY_MS);
+
     final int jobId;
     final JobSpec spec;
     final int token;
@@ -28,6 +36,7 @@ final class Job
     private final Presence presence;
     private boolean started;
     private long lastActivityNs;
+    private long spreadNs;
 
     Job(final int jobId, final JobSpec spec, final int token, final long nowNs)
     {
@@ -194,13 +203,48 @@ final class Job
 
     /**
      * Whether an open set may finish now: all ranks, or (bounded mode) at least the quorum and either every
-     * present rank or the deadline passed.
+     * present rank or the deadline passed since the quorum was reached.
      */
     boolean mayFinish(final int set, final long nowNs)
     {
         final int count = sets.contributors(set);
         return count == spec.worldSize() || presence != null && count >= spec.quorum() &&
-            (count >= presence.presentCount() || nowNs - sets.firstNs(set) >= deadline.deadlineNs());
+            (count >= presence.presentCount() || nowNs - sets.quorumNs(set) >= deadline.deadlineNs());
+    }
+
+    /**
+     * Bounded mode: whether a rank is still waited for (present and not left).
+     */
+    boolean isPresent(final int rank)
+    {
+        return presence == null ? !left.has(rank) : presence.isPresent(rank);
+    }
+
+    /**
+     * A chunk completed with every rank: its spread (first to last contribution) feeds the NACK delay.
+     */
+    void completed(final long sampleNs)
+    {
+        // EWMA with gain 1/8, as TCP's smoothed round-trip time.
+        spreadNs = Math.max(0, spreadNs + (sampleNs - spreadNs) / 8);
+    }
+
+    /**
+     * How long an open set waits after its latest contribution before the missing ranks are NACKed (their
+     * contributions are taken as lost): four times the usual spread of a chunk's contributions plus
+     * {@value #MIN_NACK_DELAY_US} µs, at most {@value #MAX_NACK_DELAY_MS} ms, and in bounded mode at most half the
+     * deadline (at least 200 µs) so that the repair arrives in time. Conservative on purpose: a contribution may
+     * still wait in the aggregator's own socket buffer, and a loss in the middle of a rank's chunks is NACKed at
+     * once anyway, when the rank's next chunk arrives.
+     */
+    long nackDelayNs()
+    {
+        long delayNs = Math.min(MAX_NACK_DELAY_NS, 4 * spreadNs + MIN_NACK_DELAY_NS);
+        if (presence != null)
+        {
+            delayNs = Math.min(delayNs, Math.max(MIN_BOUNDED_NACK_DELAY_NS, deadline.deadlineNs() / 2));
+        }
+        return delayNs;
     }
 
     String describe()

@@ -34,7 +34,6 @@ final class JobRegistry
     private final ArrayList<Job> jobs = new ArrayList<>();
     private final EndedJobs ended = new EndedJobs();
     private long poolBytesInUse;
-    private int boundedJobs;
 
     JobRegistry(
         final AggregatorConfig config,
@@ -67,11 +66,6 @@ final class JobRegistry
     long poolBytesInUse()
     {
         return poolBytesInUse;
-    }
-
-    boolean hasBoundedJobs()
-    {
-        return boundedJobs > 0;
     }
 
     /**
@@ -320,10 +314,6 @@ final class JobRegistry
         while (token == 0);
         final Job job = new Job(jobId, spec, token, nowNs);
         poolBytesInUse += job.poolBytes;
-        if (job.isBounded())
-        {
-            boundedJobs++;
-        }
         byId.put(jobId, job);
         jobs.add(job);
         return job;
@@ -338,10 +328,6 @@ final class JobRegistry
             ended.add(job.jobId, job.token);
         }
         poolBytesInUse -= job.poolBytes;
-        if (job.isBounded())
-        {
-            boundedJobs--;
-        }
         counters.increment(CounterDescriptor.JOBS_ENDED);
     }
 }

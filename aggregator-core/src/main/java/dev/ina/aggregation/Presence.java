@@ -68,4 +68,9 @@ final class Presence
     {
         return presentCount;
     }
+
+    boolean isPresent(final int rank)
+    {
+        return present[rank];
+    }
 }

@@ -21,7 +21,10 @@ import org.agrona.MutableDirectBuffer;
  * In bounded mode a worker may give a chunk up (fill it locally) and move on, so the invariant is weaker: a set
  * accepts any later sequence of its own once finished, or once its deadline has passed; an unfinished set is then
  * first finished with what it holds (if that reaches the quorum) or abandoned. A contribution or RESEND for an
- * older sequence is answered with GONE.
+ * older sequence is answered with GONE. A set whose chunk a rank has moved past without contributing (it gave the
+ * chunk up) can no longer count on that rank: it finishes if it has the quorum, else it is given up
+ * ({@link #GIVEN_UP}) and its contributors are told GONE. In bounded mode the deadline runs from the moment the set
+ * reached the quorum: it bounds how long a chunk waits for stragglers, not for the ranks it needs.
  */
 final class SlotSets
 {
@@ -31,10 +34,13 @@ final class SlotSets
     static final byte OPEN = 1;
     /** A set whose chunk finished; its result is kept for ranks that ask again. */
     static final byte DONE = 2;
+    /** Bounded mode: a set given up before the quorum (a rank moved past it without contributing): GONE. */
+    static final byte GIVEN_UP = 3;
 
     private final int window;
     private final int windowShift;
     private final int worldSize;
+    private final int quorum;
     private final int[] sequence;
     private final byte[] state;
     private final int[] elements;
@@ -43,6 +49,10 @@ final class SlotSets
     private final byte[] flags;
     private final int[] round;
     private final long[] firstNs;
+    private final long[] lastNs;
+    private final long[] quorumNs;
+    private final long[] nextNackNs;
+    private final byte[] nackRounds;
     private final RankBitmap[] seen;
     private final SumAccumulator sums;
 
@@ -51,6 +61,7 @@ final class SlotSets
         window = spec.window();
         windowShift = spec.windowShift();
         worldSize = spec.worldSize();
+        quorum = spec.isBounded() ? spec.quorum() : worldSize;
         final int sets = spec.sets();
         sequence = new int[sets];
         state = new byte[sets];
@@ -60,6 +71,10 @@ final class SlotSets
         flags = new byte[sets];
         round = new int[sets];
         firstNs = new long[sets];
+        lastNs = new long[sets];
+        quorumNs = new long[sets];
+        nextNackNs = new long[sets];
+        nackRounds = new byte[sets];
         seen = new RankBitmap[sets];
         for (int set = 0; set < sets; set++)
         {
@@ -78,7 +93,7 @@ final class SlotSets
     {
         final int sets = spec.sets();
         return SumAccumulator.sizeOf(spec.codec(), sets, spec.elementsPerPacket()) +
-            (long)sets * (4 * Integer.BYTES + 4 + RankBitmap.lengthFor(spec.worldSize()));
+            (long)sets * (3 * Integer.BYTES + 5 + 4 * Long.BYTES + RankBitmap.lengthFor(spec.worldSize()));
     }
 
     int sets()
@@ -134,6 +149,11 @@ final class SlotSets
         return state[set] == EMPTY;
     }
 
+    boolean isGivenUp(final int set)
+    {
+        return state[set] == GIVEN_UP;
+    }
+
     int contributors(final int set)
     {
         return seen[set].count();
@@ -180,6 +200,50 @@ final class SlotSets
     }
 
     /**
+     * When the set's latest contribution arrived.
+     */
+    long lastNs(final int set)
+    {
+        return lastNs[set];
+    }
+
+    /**
+     * When the set reached the quorum (bounded mode: its deadline runs from here); valid once it has.
+     */
+    long quorumNs(final int set)
+    {
+        return quorumNs[set];
+    }
+
+    /**
+     * When the aggregator may next NACK the ranks missing from an open set.
+     */
+    long nextNackNs(final int set)
+    {
+        return nextNackNs[set];
+    }
+
+    /**
+     * NACK rounds sent for the set's chunk so far.
+     */
+    int nackRounds(final int set)
+    {
+        return nackRounds[set];
+    }
+
+    /**
+     * The missing ranks were NACKed; the next round waits {@code retryNs}.
+     */
+    void nacked(final int set, final long nowNs, final long retryNs)
+    {
+        nextNackNs[set] = nowNs + retryNs;
+        if (nackRounds[set] < Byte.MAX_VALUE)
+        {
+            nackRounds[set]++;
+        }
+    }
+
+    /**
      * Starts summing a new chunk in a set: the set's previous result is no longer needed.
      */
     void reset(
@@ -187,6 +251,9 @@ final class SlotSets
         final long nowNs)
     {
         this.firstNs[set] = nowNs;
+        this.lastNs[set] = nowNs;
+        this.nextNackNs[set] = nowNs;
+        this.nackRounds[set] = 0;
         this.sequence[set] = sequence;
         this.state[set] = OPEN;
         this.elements[set] = elements;
@@ -207,6 +274,7 @@ final class SlotSets
      * @param count         values in the payload (0 for an exponent-agreement chunk).
      * @param exponent      exponent the values were quantised with.
      * @param proposal      the rank's exponent proposal for the chunk a window ahead.
+     * @param nowNs         arrival time.
      */
     void add(
         final int set,
@@ -215,7 +283,8 @@ final class SlotSets
         final int payloadOffset,
         final int count,
         final int exponent,
-        final int proposal)
+        final int proposal,
+        final long nowNs)
     {
         if (count > 0)
         {
@@ -241,6 +310,19 @@ final class SlotSets
         }
         seen[set].add(rank);
         nextExponent[set] = (byte)Math.max(nextExponent[set], proposal);
+        lastNs[set] = nowNs;
+        if (seen[set].count() == quorum)
+        {
+            quorumNs[set] = nowNs;
+        }
+    }
+
+    /**
+     * Bounded mode: gives up a set that can no longer reach the quorum.
+     */
+    void giveUp(final int set)
+    {
+        state[set] = GIVEN_UP;
     }
 
     /**

@@ -14,6 +14,7 @@ public final class ReduceStats
     private int chunks;
     private long packetsSent;
     private long retransmits;
+    private long queries;
     private long bytesUp;
     private long bytesDown;
     private long elementsExact;
@@ -39,6 +40,7 @@ public final class ReduceStats
         this.chunks = chunks;
         packetsSent = 0;
         retransmits = 0;
+        queries = 0;
         bytesUp = 0;
         bytesDown = 0;
         elementsExact = 0;
@@ -63,6 +65,18 @@ public final class ReduceStats
         {
             retransmits++;
         }
+    }
+
+    /**
+     * Records a header-only query (RESEND) sent: is the chunk held, is its result ready? For the engine.
+     *
+     * @param bytes datagram length.
+     */
+    public void onQuery(final int bytes)
+    {
+        packetsSent++;
+        bytesUp += bytes;
+        queries++;
     }
 
     /**
@@ -171,13 +185,25 @@ public final class ReduceStats
     }
 
     /**
-     * Retransmitted datagrams.
+     * Chunks sent again with their payload: the aggregator said it lacks them (NACK, or PENDING without this rank),
+     * or it went silent.
      *
      * @return count.
      */
     public long retransmits()
     {
         return retransmits;
+    }
+
+    /**
+     * Header-only queries sent (RESEND: is the chunk held, is its result ready?), after a timeout or when later
+     * results arrived first; cheap, and answered by the result, PENDING or a NACK.
+     *
+     * @return count.
+     */
+    public long queries()
+    {
+        return queries;
     }
 
     /**
@@ -287,6 +313,7 @@ public final class ReduceStats
         c.chunks = chunks;
         c.packetsSent = packetsSent;
         c.retransmits = retransmits;
+        c.queries = queries;
         c.bytesUp = bytesUp;
         c.bytesDown = bytesDown;
         c.elementsExact = elementsExact;
@@ -302,9 +329,10 @@ public final class ReduceStats
     public String toString()
     {
         return "ReduceStats{round=" + round + ", codec=" + codec + ", elements=" + elements + ", chunks=" + chunks +
-            ", packetsSent=" + packetsSent + ", retransmits=" + retransmits + ", bytesUp=" + bytesUp +
-            ", bytesDown=" + bytesDown + ", elementsExact=" + elementsExact + ", elementsPartial=" + elementsPartial +
-            ", elementsFilledLocally=" + elementsFilledLocally + ", pendingReplies=" + pendingReplies +
-            ", minContributors=" + minContributors + ", durationUs=" + durationNs / 1000 + '}';
+            ", packetsSent=" + packetsSent + ", retransmits=" + retransmits + ", queries=" + queries +
+            ", bytesUp=" + bytesUp + ", bytesDown=" + bytesDown + ", elementsExact=" + elementsExact +
+            ", elementsPartial=" + elementsPartial + ", elementsFilledLocally=" + elementsFilledLocally +
+            ", pendingReplies=" + pendingReplies + ", minContributors=" + minContributors +
+            ", durationUs=" + durationNs / 1000 + '}';
     }
 }

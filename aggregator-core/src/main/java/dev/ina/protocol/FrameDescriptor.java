@@ -58,12 +58,20 @@ public final class FrameDescriptor
      * the chunk is done, else PENDING. */
     public static final byte TYPE_RESEND = 9;
 
-    /** Aggregator to worker, bounded mode: header only; the chunk a CONTRIB or RESEND names is gone (its set was
-     * reused after a partial result), so the rank fills the chunk from its own contribution. */
+    /** Bounded mode, header only. Aggregator to worker: the chunk a CONTRIB or RESEND names is gone (its set was
+     * reused after a partial result), so the rank fills the chunk from its own contribution. Worker to aggregator:
+     * the rank gave the chunk up (it heard nothing about it for too long, or is asked for a chunk it has already
+     * completed), so the chunk must not wait for it. */
     public static final byte TYPE_GONE = 10;
 
+    /** Aggregator to worker: header only; the aggregator lacks this rank's contribution to {@code count}
+     * consecutive chunks from {@code sequence} (it saw a later one of the rank's, or waited past the others' arrival):
+     * the worker sends them again at once, or, when the contributors field is not 0, not before that many
+     * microseconds (the chunk's set is still busy with an older chunk). */
+    public static final byte TYPE_NACK = 11;
+
     /** Highest frame type id of this version. */
-    public static final byte MAX_TYPE = TYPE_GONE;
+    public static final byte MAX_TYPE = TYPE_NACK;
 
     // ---- flags (byte 2) ----
 
@@ -162,6 +170,7 @@ public final class FrameDescriptor
             case TYPE_ERROR: return "ERROR";
             case TYPE_RESEND: return "RESEND";
             case TYPE_GONE: return "GONE";
+            case TYPE_NACK: return "NACK";
             default: return "UNKNOWN(" + type + ")";
         }
     }

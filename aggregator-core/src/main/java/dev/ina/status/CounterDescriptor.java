@@ -42,7 +42,8 @@ public enum CounterDescriptor
     GONE_SENT(17, "gone replies sent"),
     /** Bounded mode, worker: chunks filled from the rank's own contribution after its retries. */
     CHUNKS_FILLED_LOCALLY(18, "chunks filled locally"),
-    /** Bounded mode: sets that were reused before reaching the quorum; their partial sums were discarded. */
+    /** Bounded mode: sets given up before reaching the quorum (reused, or a rank moved past them without
+     * contributing so the quorum cannot be reached); their partial sums were discarded, contributors get GONE. */
     CHUNKS_ABANDONED(19, "chunks abandoned"),
 
     /** Dropped: shorter than a header or than its type needs. */
@@ -80,7 +81,14 @@ public enum CounterDescriptor
      * Frames with the session token of a job that has ended since (extra LEAVE copies, a retransmission that
      * crossed the last result): expected after a clean end, unlike {@link #DROP_UNKNOWN_JOB}.
      */
-    DROP_ENDED_JOB(35, "dropped: job ended");
+    DROP_ENDED_JOB(35, "dropped: job ended"),
+
+    /** NACK frames the aggregator sent: contributions it lacks (a rank's later chunk arrived, or the others' did
+     * long enough ago), so the rank sends them again without waiting for a timeout. */
+    NACKS_SENT(36, "nacks sent"),
+    /** Worker: header-only RESEND queries (is my chunk held, is its result ready?), after a timeout or when later
+     * results arrived first. */
+    QUERIES(37, "queries sent");
 
     private final int id;
     private final String label;

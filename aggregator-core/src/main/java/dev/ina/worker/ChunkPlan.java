@@ -64,6 +64,11 @@ final class ChunkPlan
         return dataChunks;
     }
 
+    int window()
+    {
+        return window;
+    }
+
     int elementsPerPacket()
     {
         return elementsPerPacket;

@@ -14,8 +14,8 @@ import static dev.ina.protocol.FrameDescriptor.FLAG_RETRANSMIT;
 /**
  * Writes a call's chunks: each CONTRIB quantised with its agreed exponent, carrying this rank's exponent proposal
  * for the chunk a window ahead, with error feedback (the residual of the last call added once before the
- * proposal, the new quantisation error kept); a retransmission of a chunk the aggregator already holds is a
- * header-only RESEND instead. Single-threaded; allocates nothing unless a value cannot be carried.
+ * proposal, the new quantisation error kept); and the header-only queries about a chunk. Single-threaded;
+ * allocates nothing unless a value cannot be carried.
  */
 final class ChunkSender
 {
@@ -88,20 +88,26 @@ final class ChunkSender
     }
 
     /**
-     * Retransmits a chunk: RESEND if the aggregator holds this rank's contribution, else the CONTRIB again.
+     * Sends a chunk's payload again (the aggregator lacks it).
      *
      * @return false if the call failed while preparing it.
      */
-    boolean retransmit(final int sequence, final long nowNs)
+    boolean resend(final int sequence, final long nowNs)
     {
-        window.retransmitted(sequence, nowNs);
+        window.resent(sequence, nowNs);
         counters.increment(CounterDescriptor.RETRANSMITS);
-        if (window.isHeld(sequence))
-        {
-            proxy.resend(token, round, sequence);
-            return true;
-        }
         return send(sequence, true);
+    }
+
+    /**
+     * Asks the aggregator about a chunk with a header-only RESEND: it answers with the result, PENDING (the ranks
+     * it holds) or a NACK (it lacks this rank's contribution).
+     */
+    void query(final int sequence, final long nowNs)
+    {
+        window.resent(sequence, nowNs);
+        counters.increment(CounterDescriptor.QUERIES);
+        proxy.resend(token, round, sequence);
     }
 
     /**

@@ -17,9 +17,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * One rank's all-reduce calls, chunk by chunk: sends what the window allows (self-clocked: each result releases
  * the next chunk, once its exponent is agreed), decodes results in place and, in bounded mode, fills chunks
- * locally that the aggregator gave up (GONE) or never answered. {@link ChunkSender} writes the chunks and
- * {@link LossRecovery} decides what to send again. Sequence numbers run on across calls, so a late frame of an
- * earlier call cannot touch the next one.
+ * locally that the aggregator gave up (GONE) or, after a long silence about them, never answered.
+ * {@link ChunkSender} writes the chunks and {@link LossRecovery} decides what to send again. Sequence numbers run
+ * on across calls, so a late frame of an earlier call cannot touch the next one.
  * <p>
  * The stream never changes the session's state itself: after each call into it, {@link #outcome()} says whether
  * the call is still running, complete or failed (with {@link #failureReason()} and {@link #failureMessage()}).
@@ -53,6 +53,7 @@ final class ChunkStream
     private final RttEstimator rtt;
     private final ChunkSender sender;
     private final LossRecovery recovery;
+    private final WorkerProxy proxy;
 
     private int token;
     private int nextSequence;
@@ -95,7 +96,8 @@ final class ChunkStream
         this.window = new ChunkWindow(spec.window());
         this.exponents = new ExponentAgreement(spec.window());
         this.sender = new ChunkSender(jobId, rank, codec, values, plan, window, exponents, gradient, proxy, counters);
-        this.recovery = new LossRecovery(window, timer, congestion, sender, bounded, spec.window());
+        this.proxy = proxy;
+        this.recovery = new LossRecovery(window, timer, congestion, sender, stall, bounded, spec.window());
     }
 
     /**
@@ -246,12 +248,44 @@ final class ChunkStream
     {
         stats.onPending();
         final int sequence = in.sequence();
-        recovery.onPending(sequence, in.hasRank(rank));
         // Only the oldest outstanding chunk names the missing ranks: every live rank has sent it, whereas a later
         // chunk may simply not have left a live rank with a smaller window yet.
         if (sequence == window.lowest())
         {
             stall.onPending(in, sequence, nowNs);
+        }
+        final long nextUpdateNs = TimeUnit.MICROSECONDS.toNanos(in.contributors() & 0xFFFF_FFFFL);
+        if (!recovery.onPending(sequence, in.hasRank(rank), nextUpdateNs, nowNs))
+        {
+            fail(CollectiveException.Reason.INVALID_INPUT, sender.invalidInput());
+        }
+    }
+
+    /**
+     * A NACK for this call: the aggregator lacks this rank's contributions to a run of chunks.
+     */
+    void onNack(final HeaderFlyweight in, final long nowNs)
+    {
+        final int sequence = in.sequence();
+        if (bounded && in.sessionToken() == token && sequence - window.lowest() < 0 &&
+            window.lowest() - sequence <= 2 * plan.window())
+        {
+            // Asked for a chunk this rank has completed without a result (it gave it up): say so again, or the
+            // chunk waits for it in vain.
+            stall.heard(nowNs);
+            proxy.giveUp(token, in.round(), sequence);
+            return;
+        }
+        if (!isForThisCall(in))
+        {
+            counters.increment(CounterDescriptor.DROP_STALE);
+            return;
+        }
+        stall.heard(nowNs);
+        final long retryAfterNs = TimeUnit.MICROSECONDS.toNanos(in.contributors() & 0xFFFF_FFFFL);
+        if (!recovery.onNack(in.sequence(), Math.max(1, in.count()), retryAfterNs, nowNs))
+        {
+            fail(CollectiveException.Reason.INVALID_INPUT, sender.invalidInput());
         }
     }
 
@@ -298,7 +332,10 @@ final class ChunkStream
         }
         for (int i = 0; i < givenUp; i++)
         {
-            fillLocally(recovery.givenUp(i), nowNs);
+            final int sequence = recovery.givenUp(i);
+            fillLocally(sequence, nowNs);
+            // The aggregator must not wait for this rank's contribution to it any more.
+            proxy.giveUp(token, round, sequence);
         }
         slide(nowNs);
         return work + 1;
@@ -411,11 +448,7 @@ final class ChunkStream
             complete(nowNs);
             return;
         }
-        if (!recovery.afterProgress(nowNs))
-        {
-            fail(CollectiveException.Reason.INVALID_INPUT, sender.invalidInput());
-            return;
-        }
+        recovery.afterProgress(nowNs);
         sendReady(nowNs);
     }
 

@@ -2,19 +2,29 @@ package dev.ina.worker;
 
 /**
  * The chunks a worker has in flight: sequences {@code [lowest, next)}, at most {@code window} of them, each with
- * when it was first and last sent, how often it was retransmitted, whether its result (or a local fill) is in,
- * and what the aggregator said about it. Results may arrive out of order; {@link #slide} moves {@code lowest}
- * past those that are in. Sequences compare wrap-around safe. Single-threaded.
+ * when it was first and last sent, how often it was sent again, whether its result (or a local fill) is in, and
+ * what the aggregator last said about it (it holds this rank's contribution, or lacks it, and when). Results may
+ * arrive out of order; {@link #slide} moves {@code lowest} past those that are in. Sequences compare wrap-around
+ * safe. Single-threaded.
  */
 final class ChunkWindow
 {
+    /** Nothing heard about this rank's contribution. */
+    static final byte UNKNOWN = 0;
+    /** The aggregator holds this rank's contribution (PENDING with its bit). */
+    static final byte HELD = 1;
+    /** The aggregator lacks this rank's contribution (NACK, or PENDING without its bit). */
+    static final byte MISSING = 2;
+
     private final int mask;
     private final long[] sentNs;
     private final long[] firstSentNs;
     private final int[] retries;
     private final boolean[] received;
-    private final boolean[] held;
-    private final boolean[] fastRetransmitted;
+    private final byte[] state;
+    private final long[] heardNs;
+    private final long[] notBeforeNs;
+    private final boolean[] queried;
     private int lowest;
     private int next;
     private int receivedAhead;
@@ -26,8 +36,10 @@ final class ChunkWindow
         firstSentNs = new long[window];
         retries = new int[window];
         received = new boolean[window];
-        held = new boolean[window];
-        fastRetransmitted = new boolean[window];
+        state = new byte[window];
+        heardNs = new long[window];
+        notBeforeNs = new long[window];
+        queried = new boolean[window];
     }
 
     /**
@@ -84,8 +96,10 @@ final class ChunkWindow
         firstSentNs[w] = nowNs;
         retries[w] = 0;
         received[w] = false;
-        held[w] = false;
-        fastRetransmitted[w] = false;
+        state[w] = UNKNOWN;
+        heardNs[w] = nowNs;
+        notBeforeNs[w] = nowNs;
+        queried[w] = false;
         return sequence;
     }
 
@@ -137,34 +151,64 @@ final class ChunkWindow
     }
 
     /**
-     * A retransmission of the chunk leaves now.
+     * The chunk was sent again (payload or query) now.
      */
-    void retransmitted(final int sequence, final long nowNs)
+    void resent(final int sequence, final long nowNs)
     {
         retries[sequence & mask]++;
         sentNs[sequence & mask] = nowNs;
+        queried[sequence & mask] = false;
     }
 
     /**
-     * Whether the aggregator said (PENDING) that it holds this rank's contribution to the chunk.
+     * What the aggregator last said about this rank's contribution: {@link #UNKNOWN}, {@link #HELD} or
+     * {@link #MISSING}.
      */
-    boolean isHeld(final int sequence)
+    byte state(final int sequence)
     {
-        return held[sequence & mask];
+        return state[sequence & mask];
     }
 
-    void held(final int sequence, final boolean held)
+    /**
+     * The aggregator said something about the chunk now.
+     */
+    void heard(final int sequence, final byte state, final long nowNs)
     {
-        this.held[sequence & mask] = held;
+        this.state[sequence & mask] = state;
+        heardNs[sequence & mask] = nowNs;
     }
 
-    boolean isFastRetransmitted(final int sequence)
+    /**
+     * When the aggregator last said something about the chunk (or when it was first sent).
+     */
+    long heardNs(final int sequence)
     {
-        return fastRetransmitted[sequence & mask];
+        return heardNs[sequence & mask];
     }
 
-    void fastRetransmitted(final int sequence)
+    /**
+     * The chunk must not be sent again before this time (the aggregator's set is still busy).
+     */
+    long notBeforeNs(final int sequence)
     {
-        fastRetransmitted[sequence & mask] = true;
+        return notBeforeNs[sequence & mask];
+    }
+
+    void notBefore(final int sequence, final long timeNs)
+    {
+        notBeforeNs[sequence & mask] = timeNs;
+    }
+
+    /**
+     * Whether a query for the chunk went out since it was last sent, because later results arrived first.
+     */
+    boolean isQueried(final int sequence)
+    {
+        return queried[sequence & mask];
+    }
+
+    void queried(final int sequence)
+    {
+        queried[sequence & mask] = true;
     }
 }

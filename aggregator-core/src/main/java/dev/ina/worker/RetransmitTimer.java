@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 final class RetransmitTimer
 {
     static final int GIVE_UP_RTOS = 4;
+    static final int SILENT_GIVE_UP_FACTOR = 4;
     private static final long MIN_BOUNDED_RTO_NS = TimeUnit.MICROSECONDS.toNanos(200);
 
     private final RttEstimator rtt;
@@ -48,11 +49,28 @@ final class RetransmitTimer
     }
 
     /**
-     * Bounded mode: when a chunk first sent at {@code firstSentNs} is given up.
+     * Bounded mode: when a chunk last heard of at {@code heardNs} is given up, while the aggregator answers other
+     * frames: the deadline plus {@value #GIVE_UP_RTOS} timeouts later.
      */
-    long giveUpAtNs(final long firstSentNs)
+    long giveUpAtNs(final long heardNs)
     {
-        return firstSentNs + deadlineNs + GIVE_UP_RTOS * boundedRtoNs();
+        return heardNs + giveUpAfterNs();
+    }
+
+    /**
+     * Bounded mode: when a chunk last heard of at {@code heardNs} is given up while the aggregator is silent
+     * altogether (descheduled, or gone: then the progress timeout ends the call): {@value #SILENT_GIVE_UP_FACTOR}
+     * times later, since filling locally makes the ranks' results differ and an aggregator that comes back would
+     * have kept them equal.
+     */
+    long silentGiveUpAtNs(final long heardNs)
+    {
+        return heardNs + SILENT_GIVE_UP_FACTOR * giveUpAfterNs();
+    }
+
+    private long giveUpAfterNs()
+    {
+        return deadlineNs + GIVE_UP_RTOS * boundedRtoNs();
     }
 
     /**

@@ -12,6 +12,7 @@ final class RttEstimator
     private final long minRtoNs;
     private final long maxRtoNs;
     private long srttNs;
+    private long minRttNs = Long.MAX_VALUE;
     private long rttVarNs;
     private long rtoNs;
     private long rtoBeforeBackOffNs;
@@ -47,10 +48,20 @@ final class RttEstimator
     }
 
     /**
+     * Smallest round trip seen: the network and the aggregator alone, without waiting for other ranks; 0 before
+     * the first sample.
+     */
+    long minRttNs()
+    {
+        return minRttNs == Long.MAX_VALUE ? 0 : minRttNs;
+    }
+
+    /**
      * A round trip measured on a chunk sent once.
      */
     void sample(final long sampleNs)
     {
+        minRttNs = Math.min(minRttNs, sampleNs);
         if (srttNs == 0)
         {
             srttNs = sampleNs;

@@ -11,7 +11,7 @@ import static dev.ina.protocol.FrameDescriptor.HEADER_LENGTH;
 
 /**
  * Decodes the frames a worker receives and dispatches them to the part of the session they are for: results,
- * PENDING and GONE to the {@link ChunkStream}, JOIN_ACK and a join's PENDING or redirect to the
+ * PENDING, NACK and GONE to the {@link ChunkStream}, JOIN_ACK and a join's PENDING or redirect to the
  * {@link JoinHandshake}, ERROR and ABORT to the session. What is malformed, foreign or stale is dropped and counted
  * by reason. Single-threaded.
  */
@@ -76,6 +76,17 @@ final class WorkerAdapter
             case FrameDescriptor.TYPE_GONE:
                 stream.onGone(in, nowNs);
                 session.afterStream();
+                break;
+            case FrameDescriptor.TYPE_NACK:
+                if (session.state() == WorkerSession.State.CALL || session.state() == WorkerSession.State.READY)
+                {
+                    stream.onNack(in, nowNs);
+                    session.afterStream();
+                }
+                else
+                {
+                    counters.increment(CounterDescriptor.DROP_STALE);
+                }
                 break;
             case FrameDescriptor.TYPE_JOIN_ACK:
                 onJoinAck(length, nowNs);

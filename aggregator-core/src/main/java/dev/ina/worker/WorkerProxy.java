@@ -125,13 +125,23 @@ final class WorkerProxy
     }
 
     /**
-     * RESEND: asks for a chunk's result without sending the payload again (the aggregator holds it).
+     * Bounded mode, GONE to the aggregator: this rank gave the chunk up and will not contribute to it.
+     */
+    void giveUp(final int token, final int round, final int sequence)
+    {
+        chunkHeader(FrameDescriptor.TYPE_GONE, token, round, sequence, 0);
+        send(HEADER_LENGTH);
+    }
+
+    /**
+     * RESEND, a header-only query: the aggregator answers with the chunk's result, PENDING (the ranks it holds) or
+     * a NACK (it lacks this rank's contribution).
      */
     void resend(final int token, final int round, final int sequence)
     {
         chunkHeader(FrameDescriptor.TYPE_RESEND, token, round, sequence, FLAG_RETRANSMIT);
         send(HEADER_LENGTH);
-        stats.onSent(HEADER_LENGTH, true);
+        stats.onQuery(HEADER_LENGTH);
     }
 
     /**

@@ -284,8 +284,7 @@ public final class Frames
     }
 
     /**
-     * A RESEND: a header-only request for a chunk's result, as a rank sends it once PENDING showed that the
-     * aggregator holds its contribution.
+     * A RESEND: a header-only query about a chunk (its result if done, else PENDING or a NACK).
      *
      * @param token    session token.
      * @param rank     sender rank.
@@ -298,6 +297,25 @@ public final class Frames
         final UnsafeBuffer frame = new UnsafeBuffer(new byte[FrameDescriptor.HEADER_LENGTH]);
         dataHeader(frame, FrameDescriptor.TYPE_RESEND, token, rank, round, sequence, 0)
             .flags(shadowFlagOf(sequence) | FrameDescriptor.FLAG_RETRANSMIT);
+        return frame;
+    }
+
+    /**
+     * A NACK: the aggregator lacks a rank's contributions to {@code count} chunks from {@code sequence}.
+     *
+     * @param token          session token.
+     * @param rank           the rank asked.
+     * @param round          call number.
+     * @param sequence       first chunk sequence.
+     * @param count          consecutive chunks.
+     * @param retryAfterUs   not before this many microseconds (0: at once).
+     * @return the frame.
+     */
+    public UnsafeBuffer nack(
+        final int token, final int rank, final int round, final int sequence, final int count, final int retryAfterUs)
+    {
+        final UnsafeBuffer frame = new UnsafeBuffer(new byte[FrameDescriptor.HEADER_LENGTH]);
+        dataHeader(frame, FrameDescriptor.TYPE_NACK, token, rank, round, sequence, count).contributors(retryAfterUs);
         return frame;
     }
 

@@ -54,6 +54,10 @@ public final class SimulatedNetwork
     private final WorkerSession[] workers;
     private final Counters[] workerCounters;
     private final FrameSender aggregatorSender = new AggregatorSender();
+    private final long[] pausedUntilNs;
+    private long aggregatorPausedUntilNs;
+    private final boolean[] dead;
+    private final SplittableRandom pauses;
     private FrameFilter filter;
     private LinkProfile uplink;
     private LinkProfile downlink;
@@ -82,6 +86,11 @@ public final class SimulatedNetwork
         workerConfigs = new WorkerConfig[n];
         workers = new WorkerSession[n];
         workerCounters = new Counters[n];
+        pausedUntilNs = new long[n];
+        java.util.Arrays.fill(pausedUntilNs, b.startNs);
+        aggregatorPausedUntilNs = b.startNs;
+        dead = new boolean[n];
+        pauses = new SplittableRandom(b.seed ^ 0x9E3779B97F4A7C15L);
         for (int r = 0; r < n; r++)
         {
             workerConfigs[r] = b.workerConfigs.apply(r);
@@ -411,18 +420,93 @@ public final class SimulatedNetwork
             target = head.deliverAtNs;
         }
         nowNs = target;
+        if (config.pauseProbability > 0)
+        {
+            for (int r = 0; r < workers.length; r++)
+            {
+                if (!isPaused(r) && pauses.nextDouble() < config.pauseProbability)
+                {
+                    pausedUntilNs[r] = nowNs + 1 + pauses.nextLong(config.maxPauseNs);
+                }
+            }
+            if (config.aggregatorPauses && !isAggregatorPaused() && pauses.nextDouble() < config.pauseProbability)
+            {
+                aggregatorPausedUntilNs = nowNs + 1 + pauses.nextLong(config.maxPauseNs);
+            }
+        }
         int delivered = 0;
         while (!queue.isEmpty() && queue.peek().deliverAtNs - nowNs <= 0)
         {
-            deliver(queue.poll());
+            final InFlight frame = queue.poll();
+            if (frame.toNode == AGGREGATOR_NODE && isAggregatorPaused())
+            {
+                queue.add(new InFlight(
+                    frame.fromNode, frame.toNode, frame.bytes, aggregatorPausedUntilNs, frame.sequence));
+                continue;
+            }
+            final int to = frame.toNode - 1;
+            if (frame.toNode != AGGREGATOR_NODE && dead[to])
+            {
+                continue;
+            }
+            if (frame.toNode != AGGREGATOR_NODE && isPaused(to))
+            {
+                // A descheduled process reads its socket when it runs again.
+                queue.add(new InFlight(frame.fromNode, frame.toNode, frame.bytes, pausedUntilNs[to], frame.sequence));
+                continue;
+            }
+            deliver(frame);
             delivered++;
         }
-        aggregator.doWork(nowNs);
-        for (final WorkerSession worker : workers)
+        if (!isAggregatorPaused())
         {
-            worker.doWork(nowNs);
+            aggregator.doWork(nowNs);
+        }
+        for (int r = 0; r < workers.length; r++)
+        {
+            if (!isPaused(r) && !dead[r])
+            {
+                workers[r].doWork(nowNs);
+            }
         }
         return delivered;
+    }
+
+    /**
+     * Whether a rank is descheduled now: it neither reads frames nor runs its timers.
+     *
+     * @param rank the rank.
+     * @return true while paused.
+     */
+    public boolean isPaused(final int rank)
+    {
+        return nowNs - pausedUntilNs[rank] < 0;
+    }
+
+    private boolean isAggregatorPaused()
+    {
+        return nowNs - aggregatorPausedUntilNs < 0;
+    }
+
+    /**
+     * Pauses a rank (its process is descheduled) until a time.
+     *
+     * @param rank    the rank.
+     * @param untilNs when it runs again.
+     */
+    public void pause(final int rank, final long untilNs)
+    {
+        pausedUntilNs[rank] = untilNs;
+    }
+
+    /**
+     * Kills a rank's process: from now on it sends nothing, and frames to it are lost.
+     *
+     * @param rank the rank.
+     */
+    public void kill(final int rank)
+    {
+        dead[rank] = true;
     }
 
     /**
@@ -670,6 +754,10 @@ public final class SimulatedNetwork
             {
                 return NOT_CONNECTED;
             }
+            if (dead[rank])
+            {
+                return OK;
+            }
             return transmit(peerOf(rank), AGGREGATOR_NODE, buffer, offset, length);
         }
     }
@@ -702,6 +790,9 @@ public final class SimulatedNetwork
         private LinkProfile uplink = LinkProfile.PERFECT;
         private LinkProfile downlink = LinkProfile.PERFECT;
         private FrameFilter filter = FrameFilter.NONE;
+        private double pauseProbability;
+        private long maxPauseNs;
+        private boolean aggregatorPauses;
 
         private Builder(final int worldSize)
         {
@@ -831,6 +922,34 @@ public final class SimulatedNetwork
         public Builder filter(final FrameFilter filter)
         {
             this.filter = filter;
+            return this;
+        }
+
+        /**
+         * Descheduled ranks, as on a machine with more busy processes than cores: at each step, a running rank is
+         * paused with this probability for a uniform random time up to {@code maxPauseNs}; while paused it reads no
+         * frames (they wait for it) and runs no timers. Seeded from the network's seed.
+         *
+         * @param probabilityPerStep chance per step that a running rank is paused.
+         * @param maxPauseNs         longest pause.
+         * @return this.
+         */
+        public Builder pauses(final double probabilityPerStep, final long maxPauseNs)
+        {
+            this.pauseProbability = probabilityPerStep;
+            this.maxPauseNs = maxPauseNs;
+            return this;
+        }
+
+        /**
+         * The aggregator is descheduled too, as the ranks are with {@link #pauses}: frames to it wait, its timers
+         * do not run.
+         *
+         * @return this.
+         */
+        public Builder aggregatorPauses()
+        {
+            this.aggregatorPauses = true;
             return this;
         }
 

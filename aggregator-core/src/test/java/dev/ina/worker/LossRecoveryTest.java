@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,85 +43,137 @@ class LossRecoveryTest
     private long nowNs = TimeUnit.SECONDS.toNanos(7);
 
     @Test
-    void shouldRetransmitTheOldestChunkOnceWhenThreeLaterResultsArrive()
+    void shouldQueryTheOldestChunkOnceWhenThreeLaterResultsArrive()
     {
         startCall();
         deliver(frames.result(TOKEN, 1, 1, WORLD_SIZE, 1));
         deliver(frames.result(TOKEN, 1, 2, WORLD_SIZE, 2));
-        assertEquals(0, retransmissions().size(), "two later results are reordering, not loss");
+        assertEquals(0, resent().size(), "two later results are reordering, not loss");
         deliver(frames.result(TOKEN, 1, 3, WORLD_SIZE, 3));
-        final List<CapturedFrame> retransmitted = retransmissions();
-        assertEquals(1, retransmitted.size());
-        assertEquals(FrameDescriptor.TYPE_CONTRIB, retransmitted.get(0).type());
-        assertEquals(0, retransmitted.get(0).header().sequence());
-        assertEquals(WINDOW / 2, session.congestionWindow(), "a loss episode halves the window");
+        final List<CapturedFrame> resent = resent();
+        assertEquals(1, resent.size());
+        assertEquals(FrameDescriptor.TYPE_RESEND, resent.get(0).type(), "a header-only query, not the payload");
+        assertEquals(FrameDescriptor.HEADER_LENGTH, resent.get(0).length());
+        assertEquals(0, resent.get(0).header().sequence());
+        assertEquals(WINDOW, session.congestionWindow(), "a query is no loss");
 
         deliver(frames.result(TOKEN, 1, 4, WORLD_SIZE, 4));
         deliver(frames.result(TOKEN, 1, 5, WORLD_SIZE, 5));
-        assertEquals(1, retransmissions().size(), "once per transmission");
-        assertEquals(1, counters.get(CounterDescriptor.RETRANSMITS));
-        assertEquals(1, session.stats().retransmits());
+        assertEquals(1, resent().size(), "once per transmission");
+        assertEquals(1, counters.get(CounterDescriptor.QUERIES));
+        assertEquals(1, session.stats().queries());
+        assertEquals(0, session.stats().retransmits());
     }
 
     @Test
-    void shouldAskForTheResultWithoutPayloadWhenTheAggregatorHoldsTheChunk()
+    void shouldWaitForAHeldChunkInsteadOfAskingWhenLaterResultsArrive()
     {
         startCall();
         deliver(frames.pending(TOKEN, 0, 1, 0, 0));
         deliver(frames.result(TOKEN, 1, 1, WORLD_SIZE, 1));
         deliver(frames.result(TOKEN, 1, 2, WORLD_SIZE, 2));
         deliver(frames.result(TOKEN, 1, 3, WORLD_SIZE, 3));
-        final List<CapturedFrame> retransmitted = retransmissions();
-        assertEquals(1, retransmitted.size());
-        assertEquals(FrameDescriptor.TYPE_RESEND, retransmitted.get(0).type());
-        assertEquals(FrameDescriptor.HEADER_LENGTH, retransmitted.get(0).length(), "no payload");
+        assertEquals(0, resent().size(), "the aggregator holds chunk 0: it waits for a slower rank");
     }
 
     @Test
-    void shouldBackOffOnceOnATimeoutEpisodeAndUndoItWhenPendingShowsASlowPeer()
+    void shouldSendThePayloadAgainAtOnceWhenTheAggregatorNacksIt()
+    {
+        startCall();
+        nowNs += MS;
+        deliver(frames.nack(TOKEN, 0, 1, 2, 1, 0));
+        final List<CapturedFrame> resent = resent();
+        assertEquals(1, resent.size());
+        assertEquals(FrameDescriptor.TYPE_CONTRIB, resent.get(0).type());
+        assertEquals(2, resent.get(0).header().sequence());
+        assertArrayEquals(new float[] {data[2]}, resent.get(0).payloadFloats());
+        assertEquals(WINDOW, session.congestionWindow(), "an isolated loss is random loss, not congestion");
+        assertEquals(1, session.stats().retransmits());
+
+        deliver(frames.nack(TOKEN, 0, 1, 2, 1, 0));
+        assertEquals(1, resent().size(), "a duplicated NACK does not send it twice");
+    }
+
+    @Test
+    void shouldTakeARunOfLostChunksAsCongestion()
+    {
+        startCall();
+        nowNs += MS;
+        deliver(frames.nack(TOKEN, 0, 1, 3, 3, 0));
+        assertEquals(3, resent().size());
+        assertEquals(WINDOW / 2, session.congestionWindow(), "consecutive losses: a queue overflowed");
+    }
+
+    @Test
+    void shouldDeferTheRetransmissionWhenTheNackSaysWhen()
+    {
+        startCall();
+        nowNs += MS;
+        deliver(frames.nack(TOKEN, 0, 1, 4, 1, 3_000));
+        assertEquals(0, resent().size(), "the aggregator's set is busy for 3 ms");
+        for (int i = 0; i < 25; i++)
+        {
+            nowNs += 100_000;
+            session.doWork(nowNs);
+        }
+        assertEquals(0, resent().size(), "not before 3 ms");
+        for (int i = 0; i < 10; i++)
+        {
+            nowNs += 100_000;
+            session.doWork(nowNs);
+        }
+        assertEquals(1, resent().size());
+        assertEquals(FrameDescriptor.TYPE_CONTRIB, resent().get(0).type(), "known missing: the payload");
+    }
+
+    @Test
+    void shouldSendThePayloadAgainWhenPendingShowsItMissing()
+    {
+        startCall();
+        nowNs += MS;
+        deliver(frames.pending(TOKEN, 0, 1, 5, 1));
+        assertEquals(1, resent().size());
+        assertEquals(FrameDescriptor.TYPE_CONTRIB, resent().get(0).type());
+        assertEquals(5, resent().get(0).header().sequence());
+    }
+
+    @Test
+    void shouldBackOffOnASilentTimeoutAndUndoItWhenTheQuerysAnswerShowsASlowPeer()
     {
         startCall();
         final long rto = session.rtoNs();
         nowNs += rto;
         session.doWork(nowNs);
-        assertEquals(1, retransmissions().size(), "the oldest chunk times out first and starts the episode");
-        assertEquals(WINDOW / 2, session.congestionWindow(), "a loss episode halves the window");
-        assertEquals(2 * rto, session.rtoNs(), "and backs the timeout off for every chunk in flight");
-        nowNs += rto;
-        session.doWork(nowNs);
-        assertEquals(WINDOW, retransmissions().size(), "the others go at the backed-off timeout");
-        assertEquals(WINDOW / 2, session.congestionWindow(), "halved once for the whole flight");
-        assertEquals(2 * rto, session.rtoNs(), "backed off once per episode");
+        assertEquals(1, resent().size(), "the oldest chunk times out first");
+        assertEquals(FrameDescriptor.TYPE_RESEND, resent().get(0).type());
+        assertEquals(WINDOW / 2, session.congestionWindow(), "nothing heard since it left: the window halves");
+        assertEquals(2 * rto, session.rtoNs(), "and the timeout backs off for every chunk in flight");
 
         deliver(frames.pending(TOKEN, 0, 1, 0, 0));
-        assertEquals(WINDOW, session.congestionWindow(), "PENDING with this rank's bit: the timeout was spurious");
+        assertEquals(WINDOW, session.congestionWindow(), "the query's answer holds this rank: the peer was slow");
         assertEquals(rto, session.rtoNs());
     }
 
     @Test
-    void shouldNotUndoWhenPendingShowsTheContributionWasLost()
-    {
-        startCall();
-        nowNs += session.rtoNs();
-        session.doWork(nowNs);
-        final long backedOff = session.rtoNs();
-        assertEquals(WINDOW / 2, session.congestionWindow());
-        deliver(frames.pending(TOKEN, 0, 1, 0, 1));
-        assertEquals(WINDOW / 2, session.congestionWindow(), "rank 0 missing: a real loss");
-        assertEquals(backedOff, session.rtoNs());
-    }
-
-    @Test
-    void shouldCompleteWithTheResultsOfRetransmittedChunks()
+    void shouldNotTakeATimeoutAsLossWhileTheAggregatorTalks()
     {
         startCall();
         final long rto = session.rtoNs();
-        for (int i = 0; i < 2; i++)
-        {
-            nowNs += rto;
-            session.doWork(nowNs);
-        }
-        assertEquals(WINDOW, retransmissions().size(), "every chunk sent twice");
+        nowNs += rto / 2;
+        deliver(frames.pending(TOKEN, 0, 1, 7, 0));
+        nowNs += rto / 2;
+        session.doWork(nowNs);
+        assertTrue(resent().size() > 0, "unanswered chunks are asked about");
+        assertEquals(WINDOW, session.congestionWindow(), "but the aggregator answered since: no congestion");
+        assertEquals(rto, session.rtoNs());
+    }
+
+    @Test
+    void shouldCompleteWithTheResultsOfChunksSentAgain()
+    {
+        startCall();
+        nowNs += MS;
+        deliver(frames.nack(TOKEN, 0, 1, 0, 2, 0));
         for (int s = 0; s < WINDOW; s++)
         {
             deliver(frames.result(TOKEN, 1, s, WORLD_SIZE, 10 + s));
@@ -134,6 +187,10 @@ class LossRecoveryTest
 
     private void startCall()
     {
+        for (int s = 0; s < WINDOW; s++)
+        {
+            data[s] = 100 + s;
+        }
         session.startJoin(nowNs);
         deliver(frames.joinAck(TOKEN, 0, NONCE));
         assertEquals(WorkerSession.State.READY, session.state());
@@ -142,7 +199,7 @@ class LossRecoveryTest
         sender.clear();
     }
 
-    private List<CapturedFrame> retransmissions()
+    private List<CapturedFrame> resent()
     {
         final List<CapturedFrame> all = sender.frames();
         for (final CapturedFrame frame : all)
