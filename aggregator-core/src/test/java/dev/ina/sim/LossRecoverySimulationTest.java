@@ -84,7 +84,8 @@ class LossRecoverySimulationTest
      * The circular wait that stalled bounded mode: with quorum = the live ranks and loss, a rank that gave a chunk
      * up moved on while the others waited for it there, and it waited for them further on. Reproduced with the
      * library's default timeouts, ranks and aggregator descheduled for up to 20 ms at random (before the fix two
-     * of these three cases failed with TIMEOUT: ranks 0 to 2 waiting for each other). Now a rank gives up only after silence about a chunk, the
+     * of these three cases failed with TIMEOUT: ranks 0 to 2 waiting for each other). Now a rank gives up only
+     * after silence about a chunk, the
      * aggregator asks for what it lacks, a rank tells the aggregator what it gave up, and a set a rank has moved
      * past is resolved: the three survivors make every call after rank 3 dies.
      */
