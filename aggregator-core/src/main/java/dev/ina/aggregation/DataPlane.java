@@ -131,10 +131,18 @@ final class DataPlane
                 counters.increment(DROP_STALE);
             }
         }
-        else if (delta > 0 || sets.isEmpty(set))
+        else if (delta > 0)
         {
-            // The chunk has not started here: the rank's contribution was lost. Ask for it.
-            proxy.nack(job, sequence, 1, in.round(), 0, rank, peer);
+            if (job.isBounded() || delta == 2 * job.spec.window() && !sets.isOpen(set))
+            {
+                // The chunk has not started here: the rank's contribution was lost. Ask for it.
+                proxy.nack(job, sequence, 1, in.round(), 0, rank, peer);
+            }
+            else
+            {
+                // Not the set's next chunk, or the set still open: no rank can have sent it (the window forbids it).
+                counters.increment(DROP_SEQUENCE);
+            }
         }
         else if (sets.isGivenUp(set))
         {
