@@ -75,6 +75,8 @@ public final class AggregatorServer implements AutoCloseable
             try
             {
                 channel = bootstrap.bind(new InetSocketAddress(config.bindAddress(), port)).sync().channel();
+                DatagramChannels.checkReceive(
+                    channel, FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH, RECEIVE_BATCH, RECEIVE_BATCH);
             }
             catch (final Exception ex)
             {
