@@ -18,6 +18,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.net.InetSocketAddress;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@link FrameSender} over a Netty datagram channel. Frames are written without a flush; the owner flushes after
@@ -37,8 +38,9 @@ import java.util.Arrays;
  * copy), which the kernel cuts back into exactly those datagrams; a run of one leaves as a plain datagram. A frame
  * to several peers joins each peer's run. Runs end at {@link #flush()}, when the block is full, or when a frame
  * to that peer does not fit. A GSO send that fails with EIO or EINVAL (no checksum offload, a segment larger than
- * the route's MTU) turns GSO off for this sender: it is logged and counted once, and from then on every frame is
- * a plain datagram; the frames of that send are lost, and the engines' retransmission recovers them.
+ * the route's MTU) turns GSO off for this sender: it is counted once ({@link #gsoFallbacks()}) and logged once per
+ * process, and from then on every frame is a plain datagram; the frames of that send are lost, and the engines'
+ * retransmission recovers them.
  * <p>
  * Runs on the channel's event loop. Internal to INA's transports.
  */
@@ -59,6 +61,7 @@ public final class NettyFrameSender implements FrameSender
     /** Sender address of a GSO send on a connected channel: Netty needs one of recipient and sender; unused. */
     private static final InetSocketAddress CONNECTED = new InetSocketAddress(0);
     private static final int INITIAL_RUNS = 8;
+    private static final AtomicBoolean FALLBACK_LOGGED = new AtomicBoolean();
 
     private final Channel channel;
     private final PeerTable peers;
@@ -461,9 +464,11 @@ public final class NettyFrameSender implements FrameSender
                 gso = false;
                 gsoFallbacks++;
                 final GsoSendPromise send = (GsoSendPromise)future;
-                LOGGER.log(System.Logger.Level.WARNING, "UDP GSO send of " + send.segments + " datagrams of " +
-                    send.segmentLength + " bytes on " + channel + " failed (" + cause.getMessage() + "): this " +
-                    "socket sends plain datagrams from now on (the lost datagrams are retransmitted). Datagrams " +
+                // Once per process at WARNING: every socket on the same route would say the same.
+                LOGGER.log(FALLBACK_LOGGED.compareAndSet(false, true) ?
+                    System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
+                    "UDP GSO send of " + send.segments + " datagrams of " + send.segmentLength + " bytes on " +
+                    channel + " failed (" + cause.getMessage() + "): this socket sends plain datagrams from now on (the lost datagrams are retransmitted). Datagrams " +
                     "larger than the route's MTU, or a device without UDP checksum offload, cause this; -D" +
                     UdpOffload.GSO_PROP_NAME + "=false skips GSO from the start");
             }
