@@ -465,11 +465,12 @@ public final class NettyFrameSender implements FrameSender
                 gsoFallbacks++;
                 final GsoSendPromise send = (GsoSendPromise)future;
                 // Once per process at WARNING: every socket on the same route would say the same.
-                LOGGER.log(FALLBACK_LOGGED.compareAndSet(false, true) ?
-                    System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
-                    "UDP GSO send of " + send.segments + " datagrams of " + send.segmentLength + " bytes on " +
-                    channel + " failed (" + cause.getMessage() + "): this socket sends plain datagrams from now " +
-                    "on (the lost datagrams are retransmitted). Datagrams larger than the route's MTU, or a device without UDP checksum offload, cause this; -D" +
+                final System.Logger.Level level = FALLBACK_LOGGED.compareAndSet(false, true) ?
+                    System.Logger.Level.WARNING : System.Logger.Level.DEBUG;
+                LOGGER.log(level, "UDP GSO send of " + send.segments + " datagrams of " + send.segmentLength +
+                    " bytes on " + channel + " failed (" + cause.getMessage() + "): this socket sends plain " +
+                    "datagrams from now on (the lost datagrams are retransmitted). Datagrams larger than the " +
+                    "route's MTU, or a device without UDP checksum offload, cause this; -D" +
                     UdpOffload.GSO_PROP_NAME + "=false skips GSO from the start");
             }
         }
