@@ -336,7 +336,7 @@ public final class UdpOffloadSystemTest
             nft(SWITCH_NS, "delete", "table", "bridge", "inagso");
         }
         nft(SWITCH_NS, "add", "table", "bridge", "inagso");
-        nft(SWITCH_NS, "add", "chain", "bridge", "inagso", "fwd", "{ type filter hook forward priority 0; }");
+        nft(SWITCH_NS, "add", "chain", "bridge", "inagso", "relay", "{ type filter hook forward priority 0; }");
         final String port = Integer.toString(PORT);
         final String[][] ways = {{"up", "ip", "daddr", AGGREGATOR_IP, "udp", "dport", port},
             {"down", "ip", "saddr", AGGREGATOR_IP, "udp", "sport", port}};
@@ -344,9 +344,9 @@ public final class UdpOffloadSystemTest
         {
             final List<String> match = List.of(way).subList(1, way.length);
             rule(match, drops ? List.of("numgen", "random", "mod", "1000", "<", "5") : List.of("ip", "length", "0"),
-                "comment", "\"" + way[0] + " random\"", "drop");
+                "drop", "comment", "\"" + way[0] + " random\"");
             rule(match, drops ? List.of("numgen", "inc", "mod", "256", "{", "100-107", "}") :
-                List.of("ip", "length", "0"), "comment", "\"" + way[0] + " run\"", "drop");
+                List.of("ip", "length", "0"), "drop", "comment", "\"" + way[0] + " run\"");
             rule(match, List.of(), "comment", "\"" + way[0] + " forwarded\"");
         }
     }
@@ -354,7 +354,7 @@ public final class UdpOffloadSystemTest
     private static void rule(final List<String> match, final List<String> condition, final String... action)
         throws Exception
     {
-        final List<String> args = new ArrayList<>(List.of("add", "rule", "bridge", "inagso", "fwd"));
+        final List<String> args = new ArrayList<>(List.of("add", "rule", "bridge", "inagso", "relay"));
         args.addAll(match);
         args.addAll(condition);
         args.add("counter");

@@ -37,10 +37,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * more leaves as one {@link SegmentedDatagramPacket} over one slice of the block (segment size = frame length; no
  * copy), which the kernel cuts back into exactly those datagrams; a run of one leaves as a plain datagram. A frame
  * to several peers joins each peer's run. Runs end at {@link #flush()}, when the block is full, or when a frame
- * to that peer does not fit. A GSO send that fails with EIO or EINVAL (no checksum offload, a segment larger than
- * the route's MTU) turns GSO off for this sender: it is counted once ({@link #gsoFallbacks()}) and logged once per
- * process, and from then on every frame is a plain datagram; the frames of that send are lost, and the engines'
- * retransmission recovers them.
+ * to that peer does not fit. A GSO send that fails with EIO, EINVAL or EMSGSIZE (no checksum offload, a segment
+ * larger than the route's MTU: EINVAL on older kernels, EMSGSIZE on newer) turns GSO off for this sender: it is
+ * counted once ({@link #gsoFallbacks()}) and logged once per process, and from then on every frame is a plain
+ * datagram; the frames of that send are lost, and the engines' retransmission recovers them.
  * <p>
  * Runs on the channel's event loop. Internal to INA's transports.
  */
@@ -58,6 +58,7 @@ public final class NettyFrameSender implements FrameSender
     /** Linux errno values (the same on every architecture Netty's epoll transport supports). */
     private static final int EIO = 5;
     private static final int EINVAL = 22;
+    private static final int EMSGSIZE = 90;
     /** Sender address of a GSO send on a connected channel: Netty needs one of recipient and sender; unused. */
     private static final InetSocketAddress CONNECTED = new InetSocketAddress(0);
     private static final int INITIAL_RUNS = 8;
@@ -459,7 +460,7 @@ public final class NettyFrameSender implements FrameSender
         if (gso && cause instanceof Errors.NativeIoException)
         {
             final int error = -((Errors.NativeIoException)cause).expectedErr();
-            if (error == EIO || error == EINVAL)
+            if (error == EIO || error == EINVAL || error == EMSGSIZE)
             {
                 gso = false;
                 gsoFallbacks++;

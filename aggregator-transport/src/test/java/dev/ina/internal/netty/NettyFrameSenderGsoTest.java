@@ -18,6 +18,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
@@ -38,7 +40,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * as one {@link SegmentedDatagramPacket} over one slice of the block (no copy), with the frame length as segment
  * size; a shorter frame ends a run, a longer one starts the next; the kernel's limits (64 segments, 65507 bytes)
  * split runs; a frame to several peers joins each peer's run; a copied frame, a dropped frame or a block change ends
- * runs in order; a GSO send failing with EINVAL or EIO turns GSO off once; without GSO every frame is a datagram.
+ * runs in order; a GSO send failing with EIO, EINVAL or EMSGSIZE turns GSO off once; without GSO every frame is a
+ * datagram.
  */
 class NettyFrameSenderGsoTest
 {
@@ -212,8 +215,9 @@ class NettyFrameSenderGsoTest
         assertTrue(addresses[799] - addresses[0] != 799L * FRAME, "the frames span two blocks");
     }
 
-    @Test
-    void shouldTurnGsoOffOnceWhenASendFailsWithEinval()
+    @ParameterizedTest
+    @ValueSource(ints = {5, 22, 90})
+    void shouldTurnGsoOffOnceWhenASendFailsWithEioEinvalOrEmsgsize(final int errno)
     {
         final List<Object> failed = new ArrayList<>();
         channel.pipeline().addFirst(new ChannelOutboundHandlerAdapter()
@@ -225,7 +229,7 @@ class NettyFrameSenderGsoTest
                 {
                     failed.add(msg);
                     ReferenceCountUtil.release(msg);
-                    promise.setFailure(new Errors.NativeIoException("sendmmsg", -22));
+                    promise.setFailure(new Errors.NativeIoException("sendmmsg", -errno));
                     return;
                 }
                 ctx.write(msg, promise);
