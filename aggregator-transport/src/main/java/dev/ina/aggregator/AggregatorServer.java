@@ -35,7 +35,8 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  * Datagrams are received with UDP GRO where the kernel offers it (a sender's datagrams coalesced into one read),
  * else in batches (recvmmsg with native epoll), straight into the engine; results are batched and flushed once per
- * read batch (sendmmsg), each rank's consecutive results as one UDP GSO send where supported. Thread safe: every method may be called from any thread.
+ * read batch (sendmmsg), each rank's consecutive results as one UDP GSO send where supported. Thread safe: every
+ * method may be called from any thread.
  */
 public final class AggregatorServer implements AutoCloseable
 {
