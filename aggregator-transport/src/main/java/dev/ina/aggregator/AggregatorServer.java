@@ -33,8 +33,10 @@ import java.util.concurrent.TimeUnit;
  *     server.awaitClose();
  * }
  * }</pre>
- * Datagrams are received in batches (recvmmsg with native epoll) straight into the engine; results are batched
- * and flushed once per read batch (sendmmsg). Thread safe: every method may be called from any thread.
+ * Datagrams are received with UDP GRO where the kernel offers it (a sender's datagrams coalesced into one read),
+ * else in batches (recvmmsg with native epoll), straight into the engine; results are batched and flushed once per
+ * read batch (sendmmsg), each rank's consecutive results as one UDP GSO send where supported. Thread safe: every
+ * method may be called from any thread.
  */
 public final class AggregatorServer implements AutoCloseable
 {
@@ -75,6 +77,8 @@ public final class AggregatorServer implements AutoCloseable
             try
             {
                 channel = bootstrap.bind(new InetSocketAddress(config.bindAddress(), port)).sync().channel();
+                DatagramChannels.checkReceive(
+                    channel, FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH, RECEIVE_BATCH, RECEIVE_BATCH);
             }
             catch (final Exception ex)
             {

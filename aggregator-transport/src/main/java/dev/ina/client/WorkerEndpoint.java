@@ -81,6 +81,7 @@ final class WorkerEndpoint
                 datagramLength, batch, MAX_RECEIVE_BATCH, handler).bind(local)).channel();
             // Connected: the kernel drops datagrams from anyone but the aggregator, and sends need no address.
             driver.await(channel.connect(remote));
+            DatagramChannels.checkReceive(channel, datagramLength, batch, MAX_RECEIVE_BATCH);
         }
         catch (final InterruptedException ex)
         {

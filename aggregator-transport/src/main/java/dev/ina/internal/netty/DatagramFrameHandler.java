@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
@@ -18,7 +19,9 @@ import java.net.InetSocketAddress;
 /**
  * Hands each received datagram to a {@link FrameHandler}: wraps the datagram's memory in a reused
  * {@link UnsafeBuffer} (no copy, no allocation), resolves the sender to a peer id, and keeps no reference after
- * the call returns. A buffer without an address or array (not produced by INA's allocators) is copied once. An
+ * the call returns. A GRO read ({@link SegmentedDatagramPacket}: datagrams of one sender back to back, cut at the
+ * segment size) is handed over datagram by datagram through the same view, still without a copy. A buffer without
+ * an address or array (not produced by INA's allocators) is copied once. An
  * exception thrown by the engine is counted and passed to an {@link ErrorHandler}. After each batch of reads it
  * runs the owner's {@code onReadComplete} (flush, timers). Runs on the channel's event loop. Internal to INA.
  */
@@ -76,10 +79,15 @@ public final class DatagramFrameHandler extends ChannelInboundHandlerAdapter
         {
             final ByteBuf content;
             final InetSocketAddress sender;
+            int segmentLength = 0;
             if (msg instanceof DatagramPacket)
             {
                 content = ((DatagramPacket)msg).content();
                 sender = ((DatagramPacket)msg).sender();
+                if (msg instanceof SegmentedDatagramPacket)
+                {
+                    segmentLength = ((SegmentedDatagramPacket)msg).segmentSize();
+                }
             }
             else if (msg instanceof ByteBuf)
             {
@@ -91,23 +99,52 @@ public final class DatagramFrameHandler extends ChannelInboundHandlerAdapter
                 return;
             }
             final int length = content.readableBytes();
+            if (segmentLength <= 0 || segmentLength >= length)
+            {
+                deliver(content, content.readerIndex(), length, sender, System.nanoTime());
+            }
+            else
+            {
+                // A GRO read: datagrams of segmentLength bytes back to back, the last possibly shorter.
+                final long nowNs = System.nanoTime();
+                final int end = content.readerIndex() + length;
+                for (int index = content.readerIndex(); index < end; index += segmentLength)
+                {
+                    deliver(content, index, Math.min(segmentLength, end - index), sender, nowNs);
+                }
+            }
+        }
+        finally
+        {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    /**
+     * Hands one datagram to the engine through the view, without copying it when it has an address or an array.
+     */
+    private void deliver(
+        final ByteBuf content, final int index, final int length, final InetSocketAddress sender, final long nowNs)
+    {
+        try
+        {
             if (content.hasMemoryAddress())
             {
-                view.wrap(content.memoryAddress() + content.readerIndex(), length);
+                view.wrap(content.memoryAddress() + index, length);
             }
             else if (content.hasArray())
             {
-                view.wrap(content.array(), content.arrayOffset() + content.readerIndex(), length);
+                view.wrap(content.array(), content.arrayOffset() + index, length);
             }
             else
             {
                 final byte[] copy = new byte[length];
-                content.getBytes(content.readerIndex(), copy);
+                content.getBytes(index, copy);
                 view.wrap(copy);
             }
             if (!loss.shouldDrop(view, 0, length))
             {
-                handler.onFrame(view, 0, length, resolver.peerOf(sender, view, length), System.nanoTime());
+                handler.onFrame(view, 0, length, resolver.peerOf(sender, view, length), nowNs);
             }
         }
         catch (final RuntimeException ex)
@@ -120,7 +157,6 @@ public final class DatagramFrameHandler extends ChannelInboundHandlerAdapter
         finally
         {
             view.wrap(0, 0);
-            ReferenceCountUtil.release(msg);
         }
     }
 

@@ -8,6 +8,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.unix.SegmentedDatagramPacket;
 import org.agrona.MutableDirectBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -38,6 +39,7 @@ class DatagramFrameHandlerTest
     private final List<InetSocketAddress> resolved = new ArrayList<>();
     private final List<Throwable> errors = new ArrayList<>();
     private final List<MutableDirectBuffer> views = new ArrayList<>();
+    private final List<Long> addresses = new ArrayList<>();
     private RuntimeException failWith;
     private boolean dropAll;
     private int readCompletes;
@@ -53,6 +55,7 @@ class DatagramFrameHandlerTest
             frames.add(bytes);
             peers.add(peer);
             views.add(buffer);
+            addresses.add(buffer.addressOffset() + offset);
         },
         (address, frame, length) ->
         {
@@ -125,6 +128,49 @@ class DatagramFrameHandlerTest
         final byte[] expected = new byte[15];
         System.arraycopy(pattern(20), 5, expected, 0, 15);
         assertArrayEquals(expected, frames.get(0));
+    }
+
+    @Test
+    void shouldSplitAGroReadIntoItsDatagramsWithoutCopy()
+    {
+        final ByteBuf content = PooledByteBufAllocator.DEFAULT.directBuffer(4096);
+        content.writeBytes(pattern(1000)).writeBytes(pattern(1000)).writeBytes(pattern(300));
+        content.setByte(1000, 99);
+        content.readerIndex(0);
+        channel.writeInbound(new SegmentedDatagramPacket(content, 1000, null, SENDER));
+        assertEquals(3, frames.size(), "segments of 1000 bytes, the last shorter");
+        assertArrayEquals(pattern(1000), frames.get(0));
+        final byte[] second = pattern(1000);
+        second[0] = 99;
+        assertArrayEquals(second, frames.get(1));
+        assertArrayEquals(pattern(300), frames.get(2));
+        assertEquals(List.of(PEER, PEER, PEER), peers);
+        assertEquals(List.of(SENDER, SENDER, SENDER), resolved);
+        final long base = addresses.get(0);
+        assertEquals(List.of(base, base + 1000, base + 2000), addresses, "views over the read buffer, no copy");
+        assertEquals(0, content.refCnt(), "released after the last segment");
+        assertEquals(1, readCompletes);
+    }
+
+    @Test
+    void shouldHandAGroReadOfOneDatagramAsIs()
+    {
+        final ByteBuf content = Unpooled.directBuffer(64).writeBytes(pattern(40));
+        channel.writeInbound(new SegmentedDatagramPacket(content, 1472, null, SENDER));
+        assertEquals(1, frames.size());
+        assertArrayEquals(pattern(40), frames.get(0));
+        assertEquals(0, content.refCnt());
+    }
+
+    @Test
+    void shouldServeTheRestOfAGroReadWhenTheEngineThrowsOnOneDatagram()
+    {
+        final ByteBuf content = Unpooled.directBuffer(64).writeBytes(pattern(30));
+        final RuntimeException bug = new IllegalStateException("engine bug");
+        failWith = bug;
+        channel.writeInbound(new SegmentedDatagramPacket(content, 10, null, SENDER));
+        assertEquals(3, counters.get(CounterDescriptor.HANDLER_ERRORS), "each of the three datagrams reached it");
+        assertEquals(0, content.refCnt());
     }
 
     @Test
