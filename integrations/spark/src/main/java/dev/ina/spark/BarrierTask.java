@@ -148,7 +148,7 @@ final class BarrierTask<T, R> implements Serializable
             .build();
         final AggregatorServer server = AggregatorServer.start(config);
         LOGGER.log(System.Logger.Level.INFO, "stage {0} attempt {1}: rank 0 started an aggregator on port {2}",
-            context.stageId(), context.stageAttemptNumber(), server.port());
+            context.stageId(), context.stageAttemptNumber(), Integer.toString(server.port()));
         return server;
     }
 
