@@ -1,0 +1,31 @@
+package dev.ina.spark.example;
+
+import java.io.Serializable;
+
+/**
+ * What one training method produced and what it cost.
+ *
+ * @param method        name for the report.
+ * @param weights       parameters in the raw feature space (pixels / 255), {@code classes x (features + 1)}.
+ * @param iterations    L-BFGS iterations made.
+ * @param evaluations   passes over the data (function and gradient evaluations); -1 if unknown.
+ * @param finalLoss     mean cross-entropy on the training data after the last iteration.
+ * @param trainNs       wall time of the whole training on the driver (job submission to result).
+ * @param loopNs        time in the optimisation loop (the slowest rank's for INA; the whole fit for MLlib).
+ * @param allReduceNs   time in INA all-reduce calls (rank 0), 0 for MLlib.
+ * @param ranksAgree    whether every rank ended with bit-identical parameters (INA), true for MLlib.
+ * @param note          transport details for the report.
+ */
+record Outcome(
+    String method,
+    double[] weights,
+    int iterations,
+    int evaluations,
+    double finalLoss,
+    long trainNs,
+    long loopNs,
+    long allReduceNs,
+    boolean ranksAgree,
+    String note) implements Serializable
+{
+}
