@@ -13,6 +13,16 @@ if [[ ! -f "${target}/ina-spark-example.jar" || ! -f "${target}/classpath.txt" ]
     echo "    (cd \"${root}\" && mvn -B -q install -DskipTests -pl integrations/spark-example -am)" >&2
     exit 1
 fi
+# INA's jars from this checkout (the local repository's copies may be another branch's).
+cp="${target}/ina-spark-example.jar"
+for module in integrations/spark:ina-spark aggregator-transport:aggregator-transport aggregator-core:aggregator-core; do
+    jar="$(ls "${root}/${module%%:*}/target/${module##*:}"-[0-9]*.jar 2>/dev/null | grep -v -- '-tests.jar$' | head -n 1)"
+    if [[ -z "${jar}" ]]; then
+        echo "$(basename "$0"): no ${module##*:} jar in ${root}/${module%%:*}/target; build as above" >&2
+        exit 1
+    fi
+    cp="${cp}:${jar}"
+done
 java="${JAVA_HOME:+${JAVA_HOME}/bin/}java"
 flags=()
 read -r -a flags < "${root}/examples/bin/jvm-flags"
@@ -25,5 +35,5 @@ read -r -a java_opts <<< "${JAVA_OPTS:--Xmx6g}" || true
 # Spark's RPC and INA's traffic stay on this host unless SPARK_LOCAL_IP says otherwise.
 export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
 exec "${java}" "${flags[@]}" "${java_opts[@]}" \
-    -cp "${target}/ina-spark-example.jar:$(cat "${target}/classpath.txt")" \
+    -cp "${cp}:$(cat "${target}/classpath.txt")" \
     dev.ina.spark.example.LrComparison "$@"

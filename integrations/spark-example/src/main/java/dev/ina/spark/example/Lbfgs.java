@@ -100,6 +100,10 @@ final class Lbfgs
                 }
                 stored = 0;
                 slope = dot(gradient, direction);
+                if (!(slope < 0))
+                {
+                    return iteration - 1;   // a zero gradient: at a stationary point
+                }
             }
             double step = stored == 0 ? 1.0 / Math.sqrt(-slope) : 1.0;
             double nextValue = Double.NaN;

@@ -3,6 +3,7 @@ package dev.ina.spark.example;
 import dev.ina.transport.netty.JvmFlags;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 
@@ -19,6 +20,31 @@ public final class LrComparison
 {
     private LrComparison()
     {
+    }
+
+    /**
+     * The training images as a cached RDD of {@code partitions} slices. The images travel once, as a broadcast:
+     * an RDD made by {@code parallelize(images)} would carry its slice inside every task of every stage that
+     * reads it, which would charge MLlib's many stages for shipping the data again and again.
+     */
+    private static JavaRDD<FashionMnist.Image> partitioned(
+        final JavaSparkContext context, final FashionMnist.Image[] images, final int partitions)
+    {
+        final Broadcast<FashionMnist.Image[]> shared = context.broadcast(images);
+        final List<Integer> slices = new ArrayList<>();
+        for (int p = 0; p < partitions; p++)
+        {
+            slices.add(p);
+        }
+        return context.parallelize(slices, partitions)
+            .flatMap(slice ->
+            {
+                final FashionMnist.Image[] all = shared.value();
+                final int from = (int)((long)all.length * slice / partitions);
+                final int to = (int)((long)all.length * (slice + 1) / partitions);
+                return Arrays.asList(all).subList(from, to).iterator();
+            })
+            .persist(StorageLevel.MEMORY_ONLY());
     }
 
     /**
@@ -54,8 +80,7 @@ public final class LrComparison
         {
             spark.sparkContext().setLogLevel("WARN");
             final JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            final JavaRDD<FashionMnist.Image> data = context.parallelize(Arrays.asList(train), options.partitions)
-                .persist(StorageLevel.MEMORY_ONLY());
+            final JavaRDD<FashionMnist.Image> data = partitioned(context, train, options.partitions);
             System.out.println("cached " + data.count() + " training images in " + options.partitions + " partitions");
 
             final List<Outcome> outcomes = new ArrayList<>();
