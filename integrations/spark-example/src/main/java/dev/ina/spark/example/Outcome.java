@@ -8,10 +8,11 @@ import java.io.Serializable;
  * @param method        name for the report.
  * @param weights       parameters in the raw feature space (pixels / 255), {@code classes x (features + 1)}.
  * @param iterations    L-BFGS iterations made.
- * @param evaluations   passes over the data (function and gradient evaluations); -1 if unknown.
+ * @param evaluations   passes over the data (function and gradient evaluations).
  * @param finalLoss     mean cross-entropy on the training data after the last iteration.
  * @param trainNs       wall time of the whole training on the driver (job submission to result).
- * @param loopNs        time in the optimisation loop (the slowest rank's for INA; the whole fit for MLlib).
+ * @param loopNs        time in gradient passes: the slowest rank's L-BFGS loop (INA), the loss-evaluation
+ *                      jobs (MLlib).
  * @param allReduceNs   time in INA all-reduce calls (rank 0), 0 for MLlib.
  * @param ranksAgree    whether every rank ended with bit-identical parameters (INA), true for MLlib.
  * @param note          transport details for the report.

@@ -4,7 +4,6 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LbfgsTest
 {
@@ -31,7 +30,6 @@ class LbfgsTest
 
         assertArrayEquals(target, x, 1e-6);
         assertEquals(iterations, calls[0], "progress is told of every iteration");
-        assertTrue(iterations < 100, "converged (the line search found no decrease) before the limit");
     }
 
     @Test
@@ -47,8 +45,11 @@ class LbfgsTest
         };
         final double[] first = {-1.2, 1};
         final double[] second = {-1.2, 1};
-        new Lbfgs(10).minimize(rosenbrock, first, 30, (iteration, value, evaluations) -> { });
-        new Lbfgs(10).minimize(rosenbrock, second, 30, (iteration, value, evaluations) -> { });
+        final Lbfgs.Progress ignore = (iteration, value, evaluations) ->
+        {
+        };
+        new Lbfgs(10).minimize(rosenbrock, first, 30, ignore);
+        new Lbfgs(10).minimize(rosenbrock, second, 30, ignore);
 
         assertEquals(Double.doubleToLongBits(first[0]), Double.doubleToLongBits(second[0]));
         assertEquals(Double.doubleToLongBits(first[1]), Double.doubleToLongBits(second[1]));
