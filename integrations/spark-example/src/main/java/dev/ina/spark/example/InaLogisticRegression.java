@@ -51,7 +51,7 @@ final class InaLogisticRegression
         }
         return new Outcome("INA all-reduce in a barrier stage (" + codec + ", " + ranks.size() + " ranks)",
             first.weights(), first.iterations(), first.evaluations(), first.finalLoss(), trainNs, slowestLoopNs,
-            first.allReduceNs(), agree, first.epoll() ? "native epoll" : "NIO");
+            first.loopNs() - first.allReduceNs(), first.allReduceNs(), agree, first.epoll() ? "native epoll" : "NIO");
     }
 
     private static RankOutcome trainRank(

@@ -3,6 +3,7 @@ package dev.ina.spark.example;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobEnd;
 import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.scheduler.StageInfo;
 import scala.jdk.javaapi.CollectionConverters;
 
@@ -23,6 +24,7 @@ final class JobTimes extends SparkListener
     private final Map<Integer, Long> started = new ConcurrentHashMap<>();
     private final Map<Integer, Long> durationsMs = new ConcurrentHashMap<>();
     private final Map<Integer, Boolean> ended = new ConcurrentHashMap<>();
+    private final Map<Integer, Long> longestTaskMs = new ConcurrentHashMap<>();
 
     JobTimes(final String group, final String callSite)
     {
@@ -42,6 +44,10 @@ final class JobTimes extends SparkListener
             if (stage.name().contains(callSite))
             {
                 started.put(event.jobId(), event.time());
+                for (final StageInfo matching : CollectionConverters.asJava(event.stageInfos()))
+                {
+                    longestTaskMs.putIfAbsent(matching.stageId(), 0L);
+                }
                 return;
             }
         }
@@ -61,6 +67,31 @@ final class JobTimes extends SparkListener
             durationsMs.put(event.jobId(), event.time() - start);
         }
         ended.put(event.jobId(), Boolean.TRUE);
+    }
+
+    @Override
+    public void onTaskEnd(final SparkListenerTaskEnd event)
+    {
+        if (event.taskMetrics() != null && longestTaskMs.containsKey(event.stageId()))
+        {
+            longestTaskMs.merge(event.stageId(), event.taskMetrics().executorRunTime(), Math::max);
+        }
+    }
+
+    /**
+     * Summed over the matching jobs' stages, the run time of each stage's longest task: the time the pass spent
+     * computing, the rest of a job's duration being scheduling, task launch and result transfer.
+     *
+     * @return milliseconds.
+     */
+    long longestTasksMs()
+    {
+        long total = 0;
+        for (final long ms : longestTaskMs.values())
+        {
+            total += ms;
+        }
+        return total;
     }
 
     /**

@@ -85,7 +85,8 @@ final class MllibLogisticRegression
         final double[] history = model.summary().objectiveHistory();
         return new Outcome("Spark MLlib LogisticRegression (L-BFGS, treeAggregate)", weights,
             model.summary().totalIterations(), lossJobs.matchingJobs(), history[history.length - 1], trainNs,
-            TimeUnit.MILLISECONDS.toNanos(lossJobs.matchingMs()), 0, true,
+            TimeUnit.MILLISECONDS.toNanos(lossJobs.matchingMs()),
+            TimeUnit.MILLISECONDS.toNanos(lossJobs.longestTasksMs()), 0, true,
             jobs + " Spark jobs in the fit, " + lossJobs.matchingJobs() + " of them loss evaluations " +
             "(treeAggregate), aggregationDepth " +
             regression.getAggregationDepth());

@@ -13,6 +13,8 @@ import java.io.Serializable;
  * @param trainNs       wall time of the whole training on the driver (job submission to result).
  * @param loopNs        time in gradient passes: the slowest rank's L-BFGS loop (INA), the loss-evaluation
  *                      jobs (MLlib).
+ * @param computeNs     of {@code loopNs}, the time spent computing over the rows: INA's loop without its all-reduce
+ *                      calls (rank 0), MLlib's longest task per evaluation.
  * @param allReduceNs   time in INA all-reduce calls (rank 0), 0 for MLlib.
  * @param ranksAgree    whether every rank ended with bit-identical parameters (INA), true for MLlib.
  * @param note          transport details for the report.
@@ -25,6 +27,7 @@ record Outcome(
     double finalLoss,
     long trainNs,
     long loopNs,
+    long computeNs,
     long allReduceNs,
     boolean ranksAgree,
     String note) implements Serializable
