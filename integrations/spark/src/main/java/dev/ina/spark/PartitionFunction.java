@@ -1,5 +1,6 @@
 package dev.ina.spark;
 
+import org.apache.spark.TaskContext;
 import scala.Tuple2;
 import scala.collection.Iterator;
 import scala.jdk.javaapi.CollectionConverters;
@@ -44,7 +45,7 @@ final class PartitionFunction<T, R> extends AbstractFunction1<Iterator<T>, Itera
         {
             throw new IllegalStateException("INA barrier function failed: " + ex, ex);
         }
-        final int rank = org.apache.spark.TaskContext.getPartitionId();
+        final int rank = TaskContext.getPartitionId();
         return CollectionConverters.asScala(List.of(new Tuple2<>(rank, result)).iterator());
     }
 }
