@@ -89,8 +89,8 @@ final class BarrierTask<T, R> implements Serializable
                 .rank(rank)
                 .worldSize(worldSize)
                 .build();
-            LOGGER.log(System.Logger.Level.INFO, "{0}: rank {1} of {2} joins INA {3}",
-                stage, rank, worldSize, rendezvous);
+            LOGGER.log(System.Logger.Level.INFO, () -> stage + ": rank " + rank + " of " + worldSize + " joins INA " +
+                rendezvous);
             final R result = runJoined(context, config, rows, server);
             // Nobody leaves before everyone is done: rank 0's aggregator may still owe a rank a resent result.
             context.barrier();
@@ -147,8 +147,8 @@ final class BarrierTask<T, R> implements Serializable
         final AggregatorConfig config = options.aggregator().configure(AggregatorConfig.fromEnvironment().port(0))
             .build();
         final AggregatorServer server = AggregatorServer.start(config);
-        LOGGER.log(System.Logger.Level.INFO, "stage {0} attempt {1}: rank 0 started an aggregator on port {2}",
-            context.stageId(), context.stageAttemptNumber(), Integer.toString(server.port()));
+        LOGGER.log(System.Logger.Level.INFO, () -> "stage " + context.stageId() + " attempt " +
+            context.stageAttemptNumber() + ": rank 0 started an aggregator on port " + server.port());
         return server;
     }
 
