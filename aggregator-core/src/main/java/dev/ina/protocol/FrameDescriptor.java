@@ -62,8 +62,13 @@ public final class FrameDescriptor
      * reused after a partial result), so the rank fills the chunk from its own contribution. */
     public static final byte TYPE_GONE = 10;
 
+    /** Aggregator to worker: answers a JOIN that proves a job's secret but carries no valid or no recent cookie;
+     * the payload is a fresh cookie (stateless, bound to the sender's address, the job, rank and nonce), which the
+     * worker copies into its next JOINs. See {@link ControlFlyweight}. */
+    public static final byte TYPE_CHALLENGE = 11;
+
     /** Highest frame type id of this version. */
-    public static final byte MAX_TYPE = TYPE_GONE;
+    public static final byte MAX_TYPE = TYPE_CHALLENGE;
 
     // ---- flags (byte 2) ----
 
@@ -75,6 +80,9 @@ public final class FrameDescriptor
     public static final byte FLAG_RETRANSMIT = 0x04;
     /** A RESULT holds fewer than world-size contributions (bounded mode). */
     public static final byte FLAG_PARTIAL = 0x08;
+    /** Control frames of secret-protected jobs: the frame ends in a {@link FrameProof#LENGTH}-byte HMAC-SHA256 tag
+     * over every byte before it (this flag included), keyed with the job's secret. See {@link FrameProof}. */
+    public static final byte FLAG_PROOF = 0x10;
 
     // ---- codec ids (byte 3) ----
 
@@ -162,6 +170,7 @@ public final class FrameDescriptor
             case TYPE_ERROR: return "ERROR";
             case TYPE_RESEND: return "RESEND";
             case TYPE_GONE: return "GONE";
+            case TYPE_CHALLENGE: return "CHALLENGE";
             default: return "UNKNOWN(" + type + ")";
         }
     }

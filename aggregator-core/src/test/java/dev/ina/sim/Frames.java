@@ -77,7 +77,7 @@ public final class Frames
     }
 
     /**
-     * A JOIN with this job's parameters.
+     * A JOIN with this job's parameters, padded to {@link ControlFlyweight#PADDED_JOIN_LENGTH} as workers send it.
      *
      * @param rank  rank.
      * @param nonce the worker's nonce.
@@ -85,7 +85,20 @@ public final class Frames
      */
     public UnsafeBuffer join(final int rank, final int nonce)
     {
-        final UnsafeBuffer frame = new UnsafeBuffer(new byte[ControlFlyweight.JOIN_LENGTH]);
+        return join(rank, nonce, ControlFlyweight.PADDED_JOIN_LENGTH);
+    }
+
+    /**
+     * A JOIN with this job's parameters, of a given length (zero padding after the parameters).
+     *
+     * @param rank   rank.
+     * @param nonce  the worker's nonce.
+     * @param length at least {@link ControlFlyweight#JOIN_LENGTH}.
+     * @return the frame.
+     */
+    public UnsafeBuffer join(final int rank, final int nonce, final int length)
+    {
+        final UnsafeBuffer frame = new UnsafeBuffer(new byte[length]);
         final ControlFlyweight f = header(frame);
         f.writeHeader(FrameDescriptor.TYPE_JOIN, codec.id()).jobId(jobId).rank(rank).round(nonce);
         f.worldSize(worldSize).window(window).elementsPerPacket(elementsPerPacket).mode(0);
