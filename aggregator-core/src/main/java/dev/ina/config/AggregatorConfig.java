@@ -175,9 +175,11 @@ public final class AggregatorConfig
     }
 
     /**
-     * Whether every job needs a secret: a JOIN for a job without one is refused ({@code ERROR_PROOF_FAILED}),
-     * so nobody without a listed job's secret can create or disturb a job. When false (the default), jobs without
-     * a secret are open to anyone who can reach the port, as on a private network.
+     * Whether every job needs a secret: a JOIN for a job without one is refused with the answers a listed job
+     * gives a JOIN without a proof or with a wrong one ({@code ERROR_SECRET_REQUIRED}, {@code ERROR_PROOF_FAILED}),
+     * so nobody without a listed job's secret can create a job, fill the job table or disturb a job, and a refusal
+     * does not tell which jobs are listed. When false (the default), jobs without a secret are open to anyone who
+     * can reach the port, as on a private network.
      *
      * @return true to require a secret for every job.
      */
