@@ -151,10 +151,19 @@ public final class AuthenticationSystemTest
     void shouldRefuseRanksWithoutTheSecretAtOnceAndAdmitANewJobOnceTheSecretsFileNamesIt() throws Exception
     {
         final Path file = secretsFile(JOB + " " + SECRET + "\n");
-        final AggregatorConfig config = AggregatorConfig.builder().bindAddress("127.0.0.1").port(0)
+        // Two engine threads: job 71 is served by thread 1, so its ranks are redirected there, secret and all.
+        final AggregatorConfig config = AggregatorConfig.builder().bindAddress("127.0.0.1").port(0).threads(2)
             .secretsFile(file.toString()).requireSecret(true).build();
         try (AggregatorServer server = AggregatorServer.start(config))
         {
+            try (Collective redirected = Collective.join(worker(server.port(), JOB, 0, 1).secret(SECRET).build()))
+            {
+                final float[] data = new float[1000];
+                TestData.fill(data, 0, 0);
+                redirected.allReduce(data, ReduceOp.SUM);
+                assertNull(TestData.check(data, 1, 0, Codec.FIXED32, ELEMENTS_PER_PACKET, false));
+            }
+            assertTrue(server.counters().get(CounterDescriptor.REDIRECTS) >= 1, "job 71 must have been redirected");
             final CollectiveException none = assertThrows(CollectiveException.class,
                 () -> Collective.join(worker(server.port(), JOB, 0, 1).build()));
             assertEquals(CollectiveException.Reason.REFUSED, none.reason());
