@@ -2,6 +2,7 @@ package dev.ina.aggregation;
 
 import dev.ina.protocol.ControlFlyweight;
 import dev.ina.protocol.FrameDescriptor;
+import dev.ina.protocol.FrameProof;
 import dev.ina.status.CounterDescriptor;
 import dev.ina.status.Counters;
 import dev.ina.transport.FrameSender;
@@ -15,8 +16,9 @@ import static dev.ina.protocol.FrameDescriptor.HEADER_LENGTH;
 
 /**
  * Writes every frame the aggregator sends, one method per message, in place into the transport's memory
- * ({@link FrameSender#claim()}) where it lends some, and counts what was sent. Owned by the aggregation engine's
- * thread.
+ * ({@link FrameSender#claim()}) where it lends some, and counts what was sent. Control frames of a job protected by
+ * a secret carry a {@link FrameProof}; replies to a JOIN are never longer than the JOIN, and control frames to a
+ * member never longer than the JOIN it joined with. Owned by the aggregation engine's thread.
  */
 final class AggregatorProxy
 {
@@ -28,6 +30,7 @@ final class AggregatorProxy
     /** The frame being written: the sender's claimed memory (sent without a copy) or {@link #ownBuffer}. */
     private MutableDirectBuffer buffer = ownBuffer;
     private final int[] peers = new int[FrameDescriptor.MAX_WORLD_SIZE];
+    private JobLookup jobs;
 
     AggregatorProxy(final FrameSender sender, final Counters counters)
     {
@@ -174,9 +177,13 @@ final class AggregatorProxy
     }
 
     /**
-     * JOIN_ACK to a rank of a started job: the token, the first sequence and the job's spec.
+     * JOIN_ACK to a rank of a started job: the token, the first sequence and the job's spec, proven with the job's
+     * secret if it has one. At most {@link ControlFlyweight#JOIN_LENGTH} + {@link FrameProof#LENGTH} bytes, no
+     * more than any JOIN that could have made the rank a member.
+     *
+     * @return bytes sent, 0 if the transport refused.
      */
-    void joinAck(final Job job, final int rank)
+    int joinAck(final Job job, final int rank)
     {
         header(FrameDescriptor.TYPE_JOIN_ACK, job.spec.codec().id())
             .jobId(job.jobId)
@@ -184,13 +191,16 @@ final class AggregatorProxy
             .rank(rank);
         out.nonce(job.nonceOf(rank)).firstSequence(0);
         job.spec.writeTo(out);
-        counted(sender.send(buffer, 0, out.frameLength(), job.peerOf(rank)), out.frameLength(), 1);
+        return send(job.proof, out.frameLength(), job.peerOf(rank));
     }
 
     /**
-     * PENDING to a JOIN while the job is forming: the ranks that joined so far.
+     * PENDING to a JOIN while the job is forming: the ranks that joined so far; not sent if longer than
+     * {@code limit}.
+     *
+     * @return bytes sent; 0 if the transport refused; -1 if it did not fit.
      */
-    void joinPending(final Job job, final int rank, final int nonce, final int peer)
+    int joinPending(final Job job, final int rank, final int nonce, final int peer, final int limit)
     {
         header(FrameDescriptor.TYPE_PENDING, FrameDescriptor.CODEC_NONE)
             .jobId(job.jobId)
@@ -198,26 +208,104 @@ final class AggregatorProxy
             .sequence(-1);
         out.nonce(nonce);
         out.rankBitmap(job.joined());
-        counted(sender.send(buffer, 0, out.frameLength(), peer), out.frameLength(), 1);
+        if (out.frameLength() > limit)
+        {
+            return -1;
+        }
+        final int sent = send(null, out.frameLength(), peer);
         counters.increment(CounterDescriptor.PENDING_SENT);
+        return sent;
     }
 
     /**
-     * ERROR {@link ControlFlyweight#ERROR_REDIRECT}: the job is served on another engine thread's port.
+     * ERROR {@link ControlFlyweight#ERROR_REDIRECT}: the job is served on another engine thread's port. The
+     * message is cut to fit {@code limit} bytes.
+     *
+     * @return bytes sent, 0 if the transport refused.
      */
-    void redirect(final int jobId, final int rank, final int nonce, final int port, final int peer)
+    int redirect(final int jobId, final int rank, final int nonce, final int port, final int peer, final int limit)
     {
         header(FrameDescriptor.TYPE_ERROR, FrameDescriptor.CODEC_NONE)
             .jobId(jobId)
             .rank(rank);
         out.nonce(nonce).redirectPort(port).errorCode(ControlFlyweight.ERROR_REDIRECT);
-        out.message("job " + jobId + " is served on port " + port);
-        counted(sender.send(buffer, 0, out.frameLength(), peer), out.frameLength(), 1);
+        out.message("job " + jobId + " is served on port " + port, limit - HEADER_LENGTH);
         counters.increment(CounterDescriptor.REDIRECTS);
+        return send(null, out.frameLength(), peer);
     }
 
     /**
-     * ERROR (to a request) or ABORT (a job ended abnormally) with a code and a message that says what to change.
+     * CHALLENGE to a JOIN that proved the job's secret without a valid cookie: a fresh cookie for this sender,
+     * proven with the secret ({@link ControlFlyweight#CHALLENGE_LENGTH} bytes).
+     *
+     * @return bytes sent, 0 if the transport refused.
+     */
+    int challenge(
+        final int jobId, final int rank, final int nonce, final JoinCookies cookies, final FrameProof proof,
+        final int peer, final long nowNs)
+    {
+        header(FrameDescriptor.TYPE_CHALLENGE, FrameDescriptor.CODEC_NONE)
+            .jobId(jobId)
+            .rank(rank);
+        out.nonce(nonce);
+        cookies.write(buffer, ControlFlyweight.CHALLENGE_COOKIE_OFFSET, peer, jobId, rank, nonce, nowNs);
+        counters.increment(CounterDescriptor.CHALLENGES_SENT);
+        return send(proof, ControlFlyweight.CHALLENGE_COOKIE_OFFSET + ControlFlyweight.COOKIE_LENGTH, peer);
+    }
+
+    /**
+     * ERROR to a JOIN, with a code and a message cut so that the frame (and its proof, if {@code proof} is not
+     * null) fits {@code limit} bytes: never more than the JOIN had.
+     *
+     * @param proof the job's secret's prover when the JOIN proved it, else null.
+     * @return bytes sent, 0 if the transport refused.
+     */
+    int joinError(
+        final int jobId,
+        final int rank,
+        final int nonce,
+        final int code,
+        final String message,
+        final FrameProof proof,
+        final int limit,
+        final int peer)
+    {
+        header(FrameDescriptor.TYPE_ERROR, FrameDescriptor.CODEC_NONE)
+            .jobId(jobId)
+            .rank(rank)
+            .round(nonce);
+        out.errorCode(code);
+        out.message(message, limit - HEADER_LENGTH - (proof == null ? 0 : FrameProof.LENGTH));
+        counters.increment(CounterDescriptor.ERRORS_SENT);
+        return send(proof, out.frameLength(), peer);
+    }
+
+    /**
+     * ERROR or ABORT to a member of a job (a job that ends, a rank told its job cannot complete): proven with the
+     * job's secret if it has one, the message cut to fit the length of the rank's JOIN.
+     *
+     * @param token the job's token once started, else 0.
+     * @param round the rank's nonce while the job forms, else the round.
+     */
+    void memberError(
+        final Job job, final byte type, final int token, final int rank, final int round, final int code,
+        final String message)
+    {
+        header(type, FrameDescriptor.CODEC_NONE)
+            .jobId(job.jobId)
+            .sessionToken(token)
+            .rank(rank)
+            .round(round);
+        out.errorCode(code);
+        out.message(message,
+            job.joinLengthOf(rank) - HEADER_LENGTH - (job.proof == null ? 0 : FrameProof.LENGTH));
+        counters.increment(CounterDescriptor.ERRORS_SENT);
+        send(job.proof, out.frameLength(), job.peerOf(rank));
+    }
+
+    /**
+     * ERROR (to a request) or ABORT (a job ended abnormally) with a code and a message that says what to change,
+     * to a rank of a started job: as {@link #memberError} when the token is the job's.
      *
      * @param round the nonce for a rank that has not joined a started job, else the round.
      */
@@ -231,6 +319,12 @@ final class AggregatorProxy
         final String message,
         final int peer)
     {
+        final Job job = jobs == null ? null : jobs.jobOf(jobId);
+        if (job != null && token == job.token && rank < job.worldSize() && job.peerOf(rank) == peer)
+        {
+            memberError(job, type, token, rank, round, code, message);
+            return;
+        }
         header(type, FrameDescriptor.CODEC_NONE)
             .jobId(jobId)
             .sessionToken(token)
@@ -238,8 +332,27 @@ final class AggregatorProxy
             .round(round);
         out.errorCode(code);
         out.message(message);
-        counted(sender.send(buffer, 0, out.frameLength(), peer), out.frameLength(), 1);
         counters.increment(CounterDescriptor.ERRORS_SENT);
+        send(null, out.frameLength(), peer);
+    }
+
+    /**
+     * Sets where {@link #error} finds the job a frame is about, to prove it and bound its length.
+     */
+    void jobLookup(final JobLookup lookup)
+    {
+        this.jobs = lookup;
+    }
+
+    /**
+     * The jobs by id, as the control plane holds them.
+     */
+    interface JobLookup
+    {
+        /**
+         * @return the job with this id, or null.
+         */
+        Job jobOf(int jobId);
     }
 
     /**
@@ -273,6 +386,19 @@ final class AggregatorProxy
     private static int micros(final long ns)
     {
         return (int)Math.max(0, Math.min(Integer.MAX_VALUE, (ns + 999) / 1000));
+    }
+
+    /**
+     * Proves the frame written at offset 0 if {@code proof} is not null, and sends it.
+     *
+     * @return bytes sent, 0 if the transport refused.
+     */
+    private int send(final FrameProof proof, final int length, final int peer)
+    {
+        final int total = proof == null ? length : proof.sign(buffer, 0, length);
+        final int result = sender.send(buffer, 0, total, peer);
+        counted(result, total, 1);
+        return result == FrameSender.OK ? total : 0;
     }
 
     private void counted(final int result, final int length, final int destinations)

@@ -1,6 +1,7 @@
 package dev.ina.aggregation;
 
 import dev.ina.config.AggregatorConfig;
+import dev.ina.config.JobSecrets;
 import dev.ina.protocol.ControlFlyweight;
 import dev.ina.protocol.FrameDescriptor;
 import dev.ina.protocol.HeaderFlyweight;
@@ -10,6 +11,7 @@ import dev.ina.transport.FrameHandler;
 import dev.ina.transport.FrameSender;
 import org.agrona.MutableDirectBuffer;
 
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,7 +25,9 @@ import java.util.concurrent.TimeUnit;
  * datagram and {@link #doWork} periodically, both from the one thread that owns the engine, and passes the
  * time. Malformed or foreign frames are dropped and counted by reason; none can change a sum it has no right to.
  * Jobs are isolated: a frame reaches a job's sets only if its job id, session token, rank and sender address all
- * match that job.
+ * match that job. Jobs the aggregator holds a secret for (or all jobs, if it requires one) are joined only by
+ * JOINs that prove the secret and are fresh, and their control frames are proven (see
+ * {@link ControlFlyweight}); no reply to a JOIN is longer than the JOIN.
  */
 public final class ChunkAggregator implements FrameHandler, AutoCloseable
 {
@@ -38,17 +42,18 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
     private long nextHousekeepingNs;
 
     /**
-     * Creates the engine of a single-threaded aggregator.
+     * Creates the engine of a single-threaded aggregator with predictable session tokens and cookie keys: for
+     * tests and benchmarks only.
      *
      * @param config   aggregator configuration.
      * @param sender   how frames leave the engine.
      * @param counters where drops and traffic are counted.
-     * @param seed     seed of the session-token generator (use a secure random value outside tests).
+     * @param seed     seed of a {@link Random} that draws session tokens and the cookie key.
      */
     public ChunkAggregator(
         final AggregatorConfig config, final FrameSender sender, final Counters counters, final long seed)
     {
-        this(config, sender, counters, seed, 0, new int[] {0});
+        this(config, sender, counters, new Random(seed), 0, new int[] {0});
     }
 
     /**
@@ -60,7 +65,8 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
      * @param config     aggregator configuration.
      * @param sender     how frames leave the engine.
      * @param counters   where drops and traffic are counted (one set per shard: single writer).
-     * @param seed       seed of the session-token generator.
+     * @param random     draws session tokens and the key of JOIN cookies: a {@link java.security.SecureRandom}
+     *                   outside tests, so that neither can be guessed; used by the engine's thread only.
      * @param shard      index of this shard.
      * @param shardPorts UDP port of every shard, by index.
      */
@@ -68,14 +74,26 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         final AggregatorConfig config,
         final FrameSender sender,
         final Counters counters,
-        final long seed,
+        final Random random,
         final int shard,
         final int[] shardPorts)
     {
         this.counters = counters;
         final AggregatorProxy proxy = new AggregatorProxy(sender, counters);
-        this.registry = new JobRegistry(config, proxy, counters, seed, shard, shardPorts);
+        this.registry = new JobRegistry(config, proxy, counters, random, shard, shardPorts);
+        proxy.jobLookup(registry);
         this.dataPlane = new DataPlane(proxy, counters);
+    }
+
+    /**
+     * Replaces the job secrets (the secrets file changed): later JOINs are checked against the new ones; jobs
+     * formed before keep theirs. Call on the engine's thread.
+     *
+     * @param secrets the new secrets.
+     */
+    public void jobSecrets(final JobSecrets secrets)
+    {
+        registry.jobSecrets(secrets);
     }
 
     /**
@@ -155,8 +173,13 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
                     counters.increment(CounterDescriptor.DROP_SHORT);
                     return;
                 }
+                if (length > ControlFlyweight.MAX_JOIN_LENGTH)
+                {
+                    counters.increment(CounterDescriptor.DROP_LENGTH);
+                    return;
+                }
                 inControl.wrap(buffer, offset, length);
-                registry.onJoin(inControl, peer, nowNs);
+                registry.onJoin(inControl, length, peer, nowNs);
                 break;
             case FrameDescriptor.TYPE_LEAVE:
                 registry.onLeave(in, peer, nowNs);

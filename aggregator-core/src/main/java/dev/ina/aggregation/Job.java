@@ -1,5 +1,6 @@
 package dev.ina.aggregation;
 
+import dev.ina.protocol.FrameProof;
 import dev.ina.protocol.JobSpec;
 import dev.ina.protocol.RankBitmap;
 
@@ -10,7 +11,9 @@ import java.util.concurrent.TimeUnit;
  * joined from, who left) and its slot sets. Owned by the aggregation engine's thread.
  * <p>
  * A job forms while its ranks join and starts when the last one has; from then on its frames are accepted only
- * with its session token and from the address each rank joined from.
+ * with its session token and from the address each rank joined from. A job protected by a secret holds the
+ * {@link FrameProof} of that secret: its JOINs, LEAVEs and withdrawals must prove it, and its JOIN_ACK, ERROR and
+ * ABORT frames are proven with it. Each rank's JOIN length bounds what the job's control frames may send that rank.
  */
 final class Job
 {
@@ -27,9 +30,12 @@ final class Job
     final long createdNs;
     final SlotSets sets;
     final ChunkDeadline deadline;
+    /** The job's secret's prover, or null for an open job. */
+    final FrameProof proof;
 
     private final int[] rankPeer;
     private final int[] rankNonce;
+    private final int[] rankJoinLength;
     private final RankBitmap joined;
     private final RankBitmap left;
     /** Bounded mode only, else null. */
@@ -38,17 +44,19 @@ final class Job
     private long lastActivityNs;
     private long spreadNs;
 
-    Job(final int jobId, final JobSpec spec, final int token, final long nowNs)
+    Job(final int jobId, final JobSpec spec, final int token, final FrameProof proof, final long nowNs)
     {
         this.jobId = jobId;
         this.spec = spec;
         this.token = token;
+        this.proof = proof;
         this.poolBytes = SlotSets.sizeOf(spec);
         this.createdNs = nowNs;
         this.lastActivityNs = nowNs;
         final int worldSize = spec.worldSize();
         rankPeer = new int[worldSize];
         rankNonce = new int[worldSize];
+        rankJoinLength = new int[worldSize];
         joined = new RankBitmap(worldSize);
         left = new RankBitmap(worldSize);
         presence = spec.isBounded() ? new Presence(worldSize, spec.deadlineNs()) : null;
@@ -109,6 +117,14 @@ final class Job
     }
 
     /**
+     * Length of the JOIN a rank last joined with: the most a control frame (ERROR, ABORT) sent to it may have.
+     */
+    int joinLengthOf(final int rank)
+    {
+        return rankJoinLength[rank];
+    }
+
+    /**
      * Peer ids of every rank, by rank: the destinations of a result.
      */
     int[] peers()
@@ -119,12 +135,14 @@ final class Job
     /**
      * A rank joins, or an already joined rank's process (address and nonce) is replaced before the job started.
      *
+     * @param joinLength bytes of the JOIN, which bound the control frames the rank is sent.
      * @return true if the rank was not a member before.
      */
-    boolean join(final int rank, final int peer, final int nonce)
+    boolean join(final int rank, final int peer, final int nonce, final int joinLength)
     {
         rankPeer[rank] = peer;
         rankNonce[rank] = nonce;
+        rankJoinLength[rank] = joinLength;
         return joined.add(rank);
     }
 

@@ -8,15 +8,19 @@ import static dev.ina.config.AggregatorSettings.BIND;
 import static dev.ina.config.AggregatorSettings.BUSY_POLL;
 import static dev.ina.config.AggregatorSettings.JOB_FORM_TIMEOUT;
 import static dev.ina.config.AggregatorSettings.JOB_IDLE_TIMEOUT;
+import static dev.ina.config.AggregatorSettings.JOB_SECRETS;
 import static dev.ina.config.AggregatorSettings.MAX_JOBS;
 import static dev.ina.config.AggregatorSettings.MAX_WINDOW;
 import static dev.ina.config.AggregatorSettings.POOL;
 import static dev.ina.config.AggregatorSettings.PORT;
 import static dev.ina.config.AggregatorSettings.RECEIVE_LOSS;
+import static dev.ina.config.AggregatorSettings.REQUIRE_SECRET;
+import static dev.ina.config.AggregatorSettings.SECRETS_FILE;
 import static dev.ina.config.AggregatorSettings.SEND_LOSS;
 import static dev.ina.config.AggregatorSettings.SOCKET_BUFFER;
 import static dev.ina.config.AggregatorSettings.THREADS;
 import static dev.ina.config.AggregatorSettings.TRANSPORT;
+import static dev.ina.config.AggregatorSettings.UNPROVEN_REPLY_RATE;
 
 /**
  * Immutable configuration of an aggregator. Build with {@link #builder()} or {@link #fromEnvironment()};
@@ -26,10 +30,12 @@ import static dev.ina.config.AggregatorSettings.TRANSPORT;
 public final class AggregatorConfig
 {
     private final SettingValues values;
+    private final JobSecrets jobSecrets;
 
-    private AggregatorConfig(final SettingValues values)
+    private AggregatorConfig(final SettingValues values, final JobSecrets jobSecrets)
     {
         this.values = values;
+        this.jobSecrets = jobSecrets;
     }
 
     /**
@@ -46,7 +52,8 @@ public final class AggregatorConfig
      * A builder filled from system properties ({@code -Dina.port}, ...), which win, then environment variables
      * ({@code INA_PORT}, {@code INA_BIND}, {@code INA_POOL_MIB}, {@code INA_AGGREGATOR_THREADS},
      * {@code INA_JOB_FORM_TIMEOUT_MS}, {@code INA_JOB_IDLE_TIMEOUT_MS}, {@code INA_BUSY_POLL},
-     * {@code INA_TRANSPORT}).
+     * {@code INA_TRANSPORT}, {@code INA_AGGREGATOR_SECRETS}, {@code INA_REQUIRE_SECRET},
+     * {@code INA_UNPROVEN_REPLY_RATE}).
      *
      * @return a new builder.
      * @throws IllegalArgumentException naming the variable or property that is empty or does not parse.
@@ -143,6 +150,55 @@ public final class AggregatorConfig
     public TransportKind transport()
     {
         return values.get(TRANSPORT);
+    }
+
+    /**
+     * The file of {@code <job> <secret>} lines the job secrets were read from, which the server reloads when it
+     * changes; see {@link JobSecrets#read}.
+     *
+     * @return the file name, or null if none was given.
+     */
+    public String secretsFile()
+    {
+        return values.get(SECRETS_FILE);
+    }
+
+    /**
+     * The job secrets, read from {@link #secretsFile()} when the configuration was built, or given in code. A JOIN
+     * for a listed job must prove the job's secret.
+     *
+     * @return the secrets; {@link JobSecrets#NONE} if none.
+     */
+    public JobSecrets jobSecrets()
+    {
+        return jobSecrets;
+    }
+
+    /**
+     * Whether every job needs a secret: a JOIN for a job without one is refused with the answers a listed job
+     * gives a JOIN without a proof or with a wrong one ({@code ERROR_SECRET_REQUIRED}, {@code ERROR_PROOF_FAILED}),
+     * so nobody without a listed job's secret can create a job, fill the job table or disturb a job, and a refusal
+     * does not tell which jobs are listed. When false (the default), jobs without a secret are open to anyone who
+     * can reach the port, as on a private network.
+     *
+     * @return true to require a secret for every job.
+     */
+    public boolean requireSecret()
+    {
+        return values.get(REQUIRE_SECRET);
+    }
+
+    /**
+     * Most ERROR and CHALLENGE replies per second that each engine thread sends to JOINs that proved nothing (a
+     * bucket of as many, refilled at this rate); each source address gets at most
+     * {@code min(10, rate)} per second. Beyond that such JOINs are dropped and counted, so spoofed JOINs cannot
+     * turn the aggregator into a reflector.
+     *
+     * @return replies per second per engine thread.
+     */
+    public int unprovenReplyRate()
+    {
+        return values.get(UNPROVEN_REPLY_RATE);
     }
 
     /** {@return test hook: loss applied to sent datagrams} */
@@ -307,6 +363,51 @@ public final class AggregatorConfig
         }
 
         /**
+         * Reads the job secrets from a file of {@code <job> <secret>} lines (mode 600: a file other users may read
+         * is refused); the server reloads it when it changes.
+         *
+         * @param file the file name.
+         * @return this.
+         */
+        public Builder secretsFile(final String file)
+        {
+            return set(SECRETS_FILE, file);
+        }
+
+        /**
+         * Job secrets given in code instead of a file.
+         *
+         * @param secrets the secrets.
+         * @return this.
+         */
+        public Builder jobSecrets(final JobSecrets secrets)
+        {
+            return set(JOB_SECRETS, secrets);
+        }
+
+        /**
+         * Require a secret for every job: JOINs for jobs without one are refused.
+         *
+         * @param require true to refuse jobs without a secret.
+         * @return this.
+         */
+        public Builder requireSecret(final boolean require)
+        {
+            return set(REQUIRE_SECRET, require);
+        }
+
+        /**
+         * Most ERROR and CHALLENGE replies per second to JOINs that proved nothing, per engine thread.
+         *
+         * @param repliesPerSecond 10 to 1 000 000.
+         * @return this.
+         */
+        public Builder unprovenReplyRate(final int repliesPerSecond)
+        {
+            return set(UNPROVEN_REPLY_RATE, repliesPerSecond);
+        }
+
+        /**
          * Test hook: drop sent and received datagrams.
          *
          * @param sendLoss    applied to datagrams sent.
@@ -328,7 +429,7 @@ public final class AggregatorConfig
         public AggregatorConfig build()
         {
             AggregatorSettings.check(values);
-            return new AggregatorConfig(values.copy());
+            return new AggregatorConfig(values.copy(), AggregatorSettings.jobSecrets(values));
         }
     }
 }

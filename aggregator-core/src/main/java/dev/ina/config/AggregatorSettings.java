@@ -29,6 +29,12 @@ final class AggregatorSettings
     static final Setting<Boolean> BUSY_POLL = LIST.add(Setting.bool("busyPoll", "INA_BUSY_POLL"));
     static final Setting<TransportKind> TRANSPORT = LIST.add(Setting.enumeration("transport", "INA_TRANSPORT",
         TransportKind.AUTO));
+    static final Setting<String> SECRETS_FILE = LIST.add(Setting.file("secretsFile", "INA_AGGREGATOR_SECRETS"));
+    static final Setting<JobSecrets> JOB_SECRETS = LIST.add(Setting.<JobSecrets>codeOnly("jobSecrets",
+        JobSecrets.NONE, "job secrets", v -> v == JobSecrets.NONE ? null : v.toString()));
+    static final Setting<Boolean> REQUIRE_SECRET = LIST.add(Setting.bool("requireSecret", "INA_REQUIRE_SECRET"));
+    static final Setting<Integer> UNPROVEN_REPLY_RATE = LIST.add(Setting.integer("unprovenReplyRate",
+        "INA_UNPROVEN_REPLY_RATE", 1000, 10, 1_000_000));
     static final Setting<LossGenerator> SEND_LOSS = LIST.add(Setting.lossHook("sendLoss"));
     static final Setting<LossGenerator> RECEIVE_LOSS = LIST.add(Setting.lossHook("receiveLoss"));
 
@@ -57,5 +63,31 @@ final class AggregatorSettings
             throw new IllegalArgumentException("each thread holds poolBytes / threads, which must be at least " +
                 "64 KiB: " + values.describe(POOL) + ", " + values.describe(THREADS));
         }
+        final boolean hasFile = values.get(SECRETS_FILE) != null;
+        if (hasFile && values.isSet(JOB_SECRETS))
+        {
+            throw new IllegalArgumentException("give the job secrets either in a file (" +
+                values.describe(SECRETS_FILE) + ") or in code (jobSecrets(..)), not both");
+        }
+        if (values.get(REQUIRE_SECRET) && !hasFile && values.get(JOB_SECRETS) == JobSecrets.NONE)
+        {
+            throw new IllegalArgumentException(values.describe(REQUIRE_SECRET) + " refuses every job without a " +
+                "secret, but no secrets are given: set " + SECRETS_FILE.howToSet() + " to a file of " +
+                "'<job> <secret>' lines");
+        }
+    }
+
+    /**
+     * The job secrets the values give: read from the secrets file if one is named, else those given in code.
+     *
+     * @param values checked values.
+     * @return the secrets.
+     * @throws IllegalArgumentException naming the file and line that cannot be used.
+     */
+    static JobSecrets jobSecrets(final SettingValues values)
+    {
+        final String file = values.get(SECRETS_FILE);
+        return file == null ? values.get(JOB_SECRETS) :
+            JobSecrets.read(java.nio.file.Path.of(file), values.subject(SECRETS_FILE));
     }
 }

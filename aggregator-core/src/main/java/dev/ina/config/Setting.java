@@ -32,6 +32,7 @@ final class Setting<T>
     final Function<T, String> format;
     final boolean nullable;
     final String unsetAdvice;
+    final boolean omitUnset;
     final int index;
 
     private Setting(
@@ -45,6 +46,7 @@ final class Setting<T>
         final Function<T, String> format,
         final boolean nullable,
         final String unsetAdvice,
+        final boolean omitUnset,
         final int index)
     {
         this.name = name;
@@ -58,6 +60,7 @@ final class Setting<T>
         this.format = format;
         this.nullable = nullable;
         this.unsetAdvice = unsetAdvice;
+        this.omitUnset = omitUnset;
         this.index = index;
     }
 
@@ -75,7 +78,7 @@ final class Setting<T>
         final String name, final String envName, final Integer value, final int min, final int max)
     {
         return new Setting<>(name, name, envName, value, "an integer" + Parsers.range(min, max),
-            Parsers::integer, v -> v >= min && v <= max, String::valueOf, false, null, -1);
+            Parsers::integer, v -> v >= min && v <= max, String::valueOf, false, null, false, -1);
     }
 
     /**
@@ -96,7 +99,7 @@ final class Setting<T>
             "a duration within [" + Parsers.millis(minNs) + ", " + Parsers.millis(maxNs) + "]" :
             minNs <= 1 ? "a positive duration" : "a duration of at least " + Parsers.millis(minNs);
         return new Setting<>(name, name, envName, valueNs, expected,
-            Parsers::millisAsNanos, v -> v >= minNs && v <= maxNs, Parsers::millis, false, null, -1);
+            Parsers::millisAsNanos, v -> v >= minNs && v <= maxNs, Parsers::millis, false, null, false, -1);
     }
 
     /**
@@ -111,7 +114,7 @@ final class Setting<T>
     static Setting<Long> bytes(final String name, final String envName, final long value, final long minBytes)
     {
         return new Setting<>(name, name, envName, value, "a size of at least " + Parsers.bytes(minBytes),
-            Parsers::mebibytes, v -> v >= minBytes, Parsers::bytes, false, null, -1);
+            Parsers::mebibytes, v -> v >= minBytes, Parsers::bytes, false, null, false, -1);
     }
 
     /**
@@ -124,7 +127,7 @@ final class Setting<T>
     static Setting<Boolean> bool(final String name, final String envName)
     {
         return new Setting<>(name, name, envName, Boolean.FALSE, "true or false (also yes/no, 1/0)",
-            Parsers::bool, v -> true, String::valueOf, false, null, -1);
+            Parsers::bool, v -> true, String::valueOf, false, null, false, -1);
     }
 
     /**
@@ -140,7 +143,7 @@ final class Setting<T>
     {
         final Class<E> type = value.getDeclaringClass();
         return new Setting<>(name, name, envName, value, "one of " + Parsers.names(type) + " (any case)",
-            text -> Parsers.enumValue(type, text), v -> true, Enum::name, false, null, -1);
+            text -> Parsers.enumValue(type, text), v -> true, Enum::name, false, null, false, -1);
     }
 
     /**
@@ -154,7 +157,34 @@ final class Setting<T>
     static Setting<String> host(final String name, final String envName, final String value)
     {
         return new Setting<>(name, name, envName, value, "a host name or address", Parsers::host,
-            v -> !v.isBlank(), v -> v, false, null, -1);
+            v -> !v.isBlank(), v -> v, false, null, false, -1);
+    }
+
+    /**
+     * A file name, optional: unset by default, and then left out of {@code toString}.
+     *
+     * @param name    accessor and builder method.
+     * @param envName environment variable.
+     * @return the descriptor.
+     */
+    static Setting<String> file(final String name, final String envName)
+    {
+        return new Setting<>(name, name, envName, null, "a file name", text -> text, v -> !v.isBlank(),
+            v -> v, true, null, true, -1);
+    }
+
+    /**
+     * A secret, optional: its text never appears in {@code toString} or in a message (shown as {@code (hidden)}),
+     * and it is left out of {@code toString} when unset. Any text parses; its length is checked by the owner.
+     *
+     * @param name    accessor and builder method.
+     * @param envName environment variable.
+     * @return the descriptor.
+     */
+    static Setting<String> secret(final String name, final String envName)
+    {
+        return new Setting<>(name, name, envName, null, "a secret of at least 16 bytes", text -> text,
+            v -> !v.isBlank(), v -> "(hidden)", true, null, true, -1);
     }
 
     /**
@@ -168,7 +198,8 @@ final class Setting<T>
     static Setting<HostPort> hostPort(final String name, final String envName, final HostPort value)
     {
         return new Setting<>(name, name, envName, value, HostPort.EXPECTED, HostPort::parse,
-            v -> !v.host().isBlank() && v.port() >= 1 && v.port() <= 65535, HostPort::toString, false, null, -1);
+            v -> !v.host().isBlank() && v.port() >= 1 && v.port() <= 65535, HostPort::toString, false, null, false,
+            -1);
     }
 
     /**
@@ -184,7 +215,7 @@ final class Setting<T>
     static <V> Setting<V> codeOnly(
         final String name, final V value, final String expected, final Function<V, String> format)
     {
-        return new Setting<>(name, name, null, value, expected, null, v -> true, format, false, null, -1);
+        return new Setting<>(name, name, null, value, expected, null, v -> true, format, false, null, false, -1);
     }
 
     /**
@@ -209,7 +240,7 @@ final class Setting<T>
     Setting<T> check(final String expected, final Predicate<T> rule)
     {
         return new Setting<>(name, method, envName, defaultValue, expected, parser, check.and(rule), format,
-            nullable, unsetAdvice, index);
+            nullable, unsetAdvice, omitUnset, index);
     }
 
     /**
@@ -221,7 +252,7 @@ final class Setting<T>
     Setting<T> shownAs(final Function<T, String> display)
     {
         return new Setting<>(name, method, envName, defaultValue, expected, parser, check, display, nullable,
-            unsetAdvice, index);
+            unsetAdvice, omitUnset, index);
     }
 
     /**
@@ -233,7 +264,7 @@ final class Setting<T>
     Setting<T> setBy(final String builderMethod)
     {
         return new Setting<>(name, builderMethod, envName, defaultValue, expected, parser, check, format, nullable,
-            unsetAdvice, index);
+            unsetAdvice, omitUnset, index);
     }
 
     /**
@@ -244,7 +275,7 @@ final class Setting<T>
     Setting<T> optional()
     {
         return new Setting<>(name, method, envName, defaultValue, expected, parser, check, format, true,
-            unsetAdvice, index);
+            unsetAdvice, omitUnset, index);
     }
 
     /**
@@ -256,13 +287,13 @@ final class Setting<T>
     Setting<T> whenUnset(final String advice)
     {
         return new Setting<>(name, method, envName, defaultValue, expected, parser, check, format, nullable, advice,
-            index);
+            omitUnset, index);
     }
 
     Setting<T> withIndex(final int newIndex)
     {
         return new Setting<>(name, method, envName, defaultValue, expected, parser, check, format, nullable,
-            unsetAdvice, newIndex);
+            unsetAdvice, omitUnset, newIndex);
     }
 
     /**
@@ -306,7 +337,11 @@ final class Setting<T>
      */
     String display(final T value)
     {
-        return value == null ? "any" : format == null ? null : format.apply(value);
+        if (value == null)
+        {
+            return omitUnset ? null : "any";
+        }
+        return format == null ? null : format.apply(value);
     }
 
     /**

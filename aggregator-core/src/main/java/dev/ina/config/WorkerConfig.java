@@ -24,6 +24,8 @@ import static dev.ina.config.WorkerSettings.MODE;
 import static dev.ina.config.WorkerSettings.QUORUM;
 import static dev.ina.config.WorkerSettings.RANK;
 import static dev.ina.config.WorkerSettings.RECEIVE_LOSS;
+import static dev.ina.config.WorkerSettings.SECRET;
+import static dev.ina.config.WorkerSettings.SECRET_FILE;
 import static dev.ina.config.WorkerSettings.SEND_LOSS;
 import static dev.ina.config.WorkerSettings.SOCKET_BUFFER;
 import static dev.ina.config.WorkerSettings.TIMEOUT;
@@ -39,10 +41,12 @@ import static dev.ina.config.WorkerSettings.WORLD_SIZE;
 public final class WorkerConfig
 {
     private final SettingValues values;
+    private final byte[] secret;
 
-    private WorkerConfig(final SettingValues values)
+    private WorkerConfig(final SettingValues values, final byte[] secret)
     {
         this.values = values;
+        this.secret = secret;
     }
 
     /**
@@ -283,6 +287,27 @@ public final class WorkerConfig
     public TransportKind transport()
     {
         return values.get(TRANSPORT);
+    }
+
+    /**
+     * Whether the job has a secret ({@link Builder#secret}, {@code INA_SECRET} or {@code INA_SECRET_FILE}): the
+     * worker then proves it in every JOIN and LEAVE, and accepts only acknowledgements and aborts that prove it back.
+     *
+     * @return true if a secret is set.
+     */
+    public boolean hasSecret()
+    {
+        return secret != null;
+    }
+
+    /**
+     * The job's secret, shared by its ranks and the aggregator. Never log it.
+     *
+     * @return a copy of its bytes, or null if the job has none.
+     */
+    public byte[] secret()
+    {
+        return secret == null ? null : secret.clone();
     }
 
     /** {@return test hook: loss applied to sent datagrams, {@link LossGenerator#NONE} by default} */
@@ -573,6 +598,31 @@ public final class WorkerConfig
         }
 
         /**
+         * The job's secret, the same on every rank and in the aggregator's secrets file: JOINs prove it, so that
+         * nobody without it can join or disturb the job. Prefer {@link #secretFile} or {@code INA_SECRET_FILE}:
+         * other users of the machine can read a process's environment.
+         *
+         * @param secret at least 16 bytes of UTF-8 text (white space around it is dropped), or null for none.
+         * @return this.
+         */
+        public Builder secret(final String secret)
+        {
+            return set(SECRET, secret);
+        }
+
+        /**
+         * A file holding the job's secret (its content without surrounding white space); read when the
+         * configuration is built, with a warning if other users may read it.
+         *
+         * @param file the file name, or null for none.
+         * @return this.
+         */
+        public Builder secretFile(final String file)
+        {
+            return set(SECRET_FILE, file);
+        }
+
+        /**
          * Test hook: drop sent and received datagrams.
          *
          * @param sendLoss    applied to datagrams sent.
@@ -595,7 +645,7 @@ public final class WorkerConfig
         public WorkerConfig build()
         {
             WorkerSettings.check(values);
-            return new WorkerConfig(values.copy());
+            return new WorkerConfig(values.copy(), WorkerSettings.secret(values));
         }
     }
 }

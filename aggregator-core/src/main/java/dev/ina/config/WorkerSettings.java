@@ -3,7 +3,16 @@ package dev.ina.config;
 import dev.ina.api.Codec;
 import dev.ina.api.Mode;
 import dev.ina.protocol.FrameDescriptor;
+import dev.ina.protocol.FrameProof;
 import dev.ina.transport.LossGenerator;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 import static dev.ina.config.Setting.ms;
 
@@ -53,8 +62,12 @@ final class WorkerSettings
     static final Setting<Boolean> CALLER_RUNS = LIST.add(Setting.bool("callerRuns", "INA_CALLER_RUNS"));
     static final Setting<TransportKind> TRANSPORT = LIST.add(Setting.enumeration("transport", "INA_TRANSPORT",
         TransportKind.AUTO));
+    static final Setting<String> SECRET = LIST.add(Setting.secret("secret", "INA_SECRET"));
+    static final Setting<String> SECRET_FILE = LIST.add(Setting.file("secretFile", "INA_SECRET_FILE"));
     static final Setting<LossGenerator> SEND_LOSS = LIST.add(Setting.lossHook("sendLoss"));
     static final Setting<LossGenerator> RECEIVE_LOSS = LIST.add(Setting.lossHook("receiveLoss"));
+
+    private static final System.Logger LOGGER = System.getLogger("dev.ina.config");
 
     private WorkerSettings()
     {
@@ -106,6 +119,69 @@ final class WorkerSettings
         {
             throw new IllegalArgumentException(values.describe(MAX_RTO) + " must not be below " +
                 values.describe(MIN_RTO));
+        }
+        if (values.get(SECRET) != null && values.get(SECRET_FILE) != null)
+        {
+            throw new IllegalArgumentException("the job's secret is given twice, by " + values.subject(SECRET) +
+                " and by " + values.subject(SECRET_FILE) + ": keep one (a file keeps it out of the environment)");
+        }
+    }
+
+    /**
+     * The job's secret the values give: the text of {@link #SECRET}, or the content of {@link #SECRET_FILE}
+     * without surrounding white space (a file other users may read is used, with a warning). Never logged.
+     *
+     * @param values checked values.
+     * @return the secret's UTF-8 bytes, or null if the job has none.
+     * @throws IllegalArgumentException naming the variable, property or builder method, never the secret, when
+     *                                  the file cannot be read or the secret is shorter than 16 bytes.
+     */
+    static byte[] secret(final SettingValues values)
+    {
+        final String text = values.get(SECRET);
+        final String file = values.get(SECRET_FILE);
+        final String source;
+        final byte[] secret;
+        if (text != null)
+        {
+            source = values.subject(SECRET);
+            secret = text.strip().getBytes(StandardCharsets.UTF_8);
+        }
+        else if (file != null)
+        {
+            source = values.subject(SECRET_FILE);
+            secret = readSecretFile(Path.of(file), source);
+        }
+        else
+        {
+            return null;
+        }
+        if (secret.length < FrameProof.MIN_SECRET_LENGTH)
+        {
+            throw new IllegalArgumentException("the secret from " + source + " has " + secret.length + " bytes, " +
+                "fewer than " + FrameProof.MIN_SECRET_LENGTH + ": use the job's secret as listed in the " +
+                "aggregator's INA_AGGREGATOR_SECRETS file (generate one with 'openssl rand -hex 32')");
+        }
+        return secret;
+    }
+
+    private static byte[] readSecretFile(final Path path, final String source)
+    {
+        final Set<PosixFilePermission> permissions = JobSecrets.permissionsOf(path, source);
+        if (permissions != null && permissions.contains(PosixFilePermission.OTHERS_READ))
+        {
+            LOGGER.log(System.Logger.Level.WARNING, source + " has mode " +
+                PosixFilePermissions.toString(permissions) + ": other users can read the job's secret; run " +
+                "'chmod 600 " + path + "' unless the file is private to this container");
+        }
+        try
+        {
+            return Files.readString(path, StandardCharsets.UTF_8).strip().getBytes(StandardCharsets.UTF_8);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalArgumentException(source + ": cannot read the job's secret from " + path + " (" + ex +
+                ")", ex);
         }
     }
 }

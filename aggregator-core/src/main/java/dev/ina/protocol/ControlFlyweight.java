@@ -5,7 +5,7 @@ import java.nio.charset.StandardCharsets;
 import static java.nio.ByteOrder.LITTLE_ENDIAN;
 
 /**
- * Flyweight over control frames: JOIN, JOIN_ACK, PENDING, ABORT, LEAVE and ERROR. The header is
+ * Flyweight over control frames: JOIN, CHALLENGE, JOIN_ACK, PENDING, ABORT, LEAVE and ERROR. The header is
  * {@link HeaderFlyweight}'s; JOIN and JOIN_ACK carry the nonce in the round field and the job's parameters in
  * the payload:
  * <pre>
@@ -22,6 +22,12 @@ import static java.nio.ByteOrder.LITTLE_ENDIAN;
  *  +-------------------------------+-------------------------------+
  *  |                       Deadline (microseconds)                 | 44
  *  +---------------------------------------------------------------+
+ *  |        JOIN only: Cookie (16 bytes, zero until challenged)   ...  48
+ *  +---------------------------------------------------------------+
+ *  |        JOIN only: zero padding up to the proof or the end    ...  64
+ *  +---------------------------------------------------------------+
+ *  |        Proof (16 bytes) when the flags have FLAG_PROOF        |  JOIN: 1040, JOIN_ACK: 48
+ *  +---------------------------------------------------------------+
  * </pre>
  * Mode 0 is exact, 1 bounded; in bounded mode, quorum and deadline say when a chunk may finish without every
  * rank, and mode flag {@link #MODE_FLAG_ADAPTIVE_DEADLINE} lets the aggregator shorten the deadline to what recent
@@ -32,6 +38,35 @@ import static java.nio.ByteOrder.LITTLE_ENDIAN;
  * and the replies to a JOIN carry the joining process's nonce in the round field ({@link #nonce()}); in the
  * sequence field JOIN_ACK carries the first sequence ({@link #firstSequence()}), a redirect its port
  * ({@link #redirectPort()}).
+ * <h2>Replies are never longer than the JOIN</h2>
+ * Anyone can send a JOIN with anyone's source address, so the aggregator never answers a JOIN with more bytes
+ * than the JOIN had: an ERROR's message is cut to fit, a PENDING that does not fit is not sent. Workers therefore
+ * pad every JOIN to {@link #PADDED_JOIN_LENGTH} bytes, which every reply fits (1024 ranks' bitmap, a whole
+ * message); a plain {@link #JOIN_LENGTH}-byte JOIN still works, with shorter messages. ERROR and CHALLENGE
+ * replies to JOINs that proved nothing are also rate limited, globally and per source.
+ * <h2>Jobs protected by a secret</h2>
+ * When the aggregator holds a secret for a job (or requires one for every job), the job's control frames carry a
+ * {@link FrameProof} trailer (flag {@link FrameDescriptor#FLAG_PROOF}) and its JOIN proves freshness with a cookie,
+ * in a stateless challenge and response:
+ * <pre>
+ *  worker                                                    aggregator
+ *    JOIN(nonce, spec, cookie 0, proof)            ---&gt;      proof wrong: ERROR PROOF_FAILED (rate limited)
+ *                                                  &lt;---      CHALLENGE(nonce, cookie, proof)
+ *    JOIN(nonce, spec, cookie, proof)              ---&gt;      cookie from this address, under 20 s old: member
+ *                                                  &lt;---      PENDING(joined ranks) ... JOIN_ACK(token, proof)
+ *    LEAVE(token, proof) or withdraw LEAVE(nonce, proof)  ---&gt;
+ *                                                  &lt;---      ERROR, ABORT(code, message, proof)
+ * </pre>
+ * CHALLENGE is a header (job id, rank, nonce in the round field) and the {@value #COOKIE_LENGTH}-byte cookie at
+ * {@link #CHALLENGE_COOKIE_OFFSET}, then the proof: {@link #CHALLENGE_LENGTH} bytes. The cookie is the
+ * aggregator's 32-bit time epoch (little-endian) and 12 bytes of an HMAC under a key only the aggregator process
+ * knows, over the epoch, the sender's address, the job id, the rank and the nonce; it expires after one or two
+ * epochs, so a JOIN captured and sent again later, or from another address, is challenged again and cannot be
+ * completed without the secret. A JOIN whose nonce belonged to an earlier process of that rank or to an ended
+ * session is refused as a replay. JOIN_ACK's proof covers the session token and the worker's nonce, so a worker
+ * cannot be fooled by a forged acknowledgement; LEAVE, withdraw, ERROR and ABORT of a protected job are only
+ * acted on with a valid proof. Codes {@link #ERROR_SECRET_REQUIRED}, {@link #ERROR_PROOF_FAILED} and
+ * {@link #ERROR_NO_SECRET} say why a JOIN was refused without telling whether the job exists.
  */
 public final class ControlFlyweight extends HeaderFlyweight
 {
@@ -49,12 +84,26 @@ public final class ControlFlyweight extends HeaderFlyweight
     public static final int QUORUM_OFFSET = MODE_FLAGS_OFFSET + 1;
     /** Offset of the uint32 deadline in microseconds in a JOIN or JOIN_ACK. */
     public static final int DEADLINE_OFFSET = QUORUM_OFFSET + 4;
-    /** Length of a JOIN or JOIN_ACK frame. */
+    /** Length of a JOIN or JOIN_ACK frame without cookie, padding or proof: the shortest JOIN accepted. */
     public static final int JOIN_LENGTH = DEADLINE_OFFSET + 4;
-    /** Mode flag: the deadline adapts to recent chunk completion times, up to the configured one. */
-    public static final int MODE_FLAG_ADAPTIVE_DEADLINE = 0x01;
+    /** Offset of a JOIN's cookie (zero until the aggregator challenged the JOIN). */
+    public static final int COOKIE_OFFSET = JOIN_LENGTH;
+    /** Length of a cookie: a 32-bit epoch and a 12-byte tag. */
+    public static final int COOKIE_LENGTH = 16;
+    /** Shortest JOIN that can carry a proof: parameters, cookie and the proof trailer. */
+    public static final int MIN_PROVEN_JOIN_LENGTH = COOKIE_OFFSET + COOKIE_LENGTH + FrameProof.LENGTH;
     /** Longest message carried by ERROR or ABORT, in bytes. */
     public static final int MAX_MESSAGE_LENGTH = 1024;
+    /** Length workers pad every JOIN to (proof included), so that any reply fits in as many bytes. */
+    public static final int PADDED_JOIN_LENGTH = FrameDescriptor.HEADER_LENGTH + MAX_MESSAGE_LENGTH;
+    /** Longest JOIN accepted; a longer one is dropped ({@code DROP_LENGTH}). */
+    public static final int MAX_JOIN_LENGTH = 1472;
+    /** Offset of the cookie in a CHALLENGE. */
+    public static final int CHALLENGE_COOKIE_OFFSET = FrameDescriptor.HEADER_LENGTH;
+    /** Length of a CHALLENGE: header, cookie and proof. */
+    public static final int CHALLENGE_LENGTH = CHALLENGE_COOKIE_OFFSET + COOKIE_LENGTH + FrameProof.LENGTH;
+    /** Mode flag: the deadline adapts to recent chunk completion times, up to the configured one. */
+    public static final int MODE_FLAG_ADAPTIVE_DEADLINE = 0x01;
 
     /** Error code: the request does not match the job's configuration. */
     public static final int ERROR_CONFIG_MISMATCH = 1;
@@ -73,6 +122,15 @@ public final class ControlFlyweight extends HeaderFlyweight
     /** Error code: the job is served by another engine thread of the aggregator, on the UDP port carried in the
      * sequence field; the worker rejoins there. */
     public static final int ERROR_REDIRECT = 8;
+    /** Error code: the job needs a proof of its secret (the aggregator holds one for it, or requires one for every
+     * job) and the JOIN carried none: set {@code INA_SECRET} or {@code INA_SECRET_FILE} on every rank. */
+    public static final int ERROR_SECRET_REQUIRED = 9;
+    /** Error code: the JOIN's proof does not verify: the worker's secret is not the one the aggregator holds for
+     * the job, or (when every job needs one) the aggregator holds none for it. */
+    public static final int ERROR_PROOF_FAILED = 10;
+    /** Error code: the JOIN carries a proof, but the aggregator holds no secret for the job, which is open to
+     * anyone; the worker refuses to run a job the aggregator cannot prove itself in. */
+    public static final int ERROR_NO_SECRET = 11;
 
     /**
      * World size of a JOIN or JOIN_ACK.
@@ -237,21 +295,44 @@ public final class ControlFlyweight extends HeaderFlyweight
      */
     public ControlFlyweight message(final String message)
     {
+        return message(message, MAX_MESSAGE_LENGTH);
+    }
+
+    /**
+     * Writes an ERROR or ABORT message of at most {@code maxLength} bytes as payload, cut at a character boundary,
+     * and sets the frame length. Control path only: allocates.
+     *
+     * @param message   text.
+     * @param maxLength most bytes to write; at most {@link #MAX_MESSAGE_LENGTH} are written in any case.
+     * @return this for a fluent API.
+     */
+    public ControlFlyweight message(final String message, final int maxLength)
+    {
         final byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
-        final int n = Math.min(bytes.length, MAX_MESSAGE_LENGTH);
+        int n = Math.max(0, Math.min(bytes.length, Math.min(maxLength, MAX_MESSAGE_LENGTH)));
+        // Never end inside a multi-byte character: back off over its continuation bytes and its lead byte.
+        if (n < bytes.length)
+        {
+            while (n > 0 && (bytes[n] & 0xC0) == 0x80)
+            {
+                n--;
+            }
+        }
         buffer.putBytes(payloadOffset(), bytes, 0, n);
         length = FrameDescriptor.HEADER_LENGTH + n;
         return this;
     }
 
     /**
-     * Reads an ERROR or ABORT message. Control path only: allocates.
+     * Reads an ERROR or ABORT message, without the proof trailer if the frame has one. Control path only:
+     * allocates.
      *
      * @return the payload as UTF-8 text, at most {@link #MAX_MESSAGE_LENGTH} bytes of it.
      */
     public String message()
     {
-        final int n = Math.max(0, Math.min(payloadLength(), MAX_MESSAGE_LENGTH));
+        final int proof = hasFlag(FrameDescriptor.FLAG_PROOF) ? FrameProof.LENGTH : 0;
+        final int n = Math.max(0, Math.min(payloadLength() - proof, MAX_MESSAGE_LENGTH));
         final byte[] bytes = new byte[n];
         buffer.getBytes(payloadOffset(), bytes);
         return new String(bytes, StandardCharsets.UTF_8);

@@ -64,11 +64,16 @@ public final class FrameDescriptor
      * completed), so the chunk must not wait for it. */
     public static final byte TYPE_GONE = 10;
 
+    /** Aggregator to worker: answers a JOIN that proves a job's secret but carries no valid or no recent cookie;
+     * the payload is a fresh cookie (stateless, bound to the sender's address, the job, rank and nonce), which the
+     * worker copies into its next JOINs. See {@link ControlFlyweight}. */
+    public static final byte TYPE_CHALLENGE = 11;
+
     /** Aggregator to worker: header only; the aggregator lacks this rank's contribution to {@code count}
      * consecutive chunks from {@code sequence} (it saw a later one of the rank's, or waited past the others' arrival):
      * the worker sends them again at once, or, when the contributors field is not 0, not before that many
      * microseconds (the chunk's set is still busy with an older chunk). */
-    public static final byte TYPE_NACK = 11;
+    public static final byte TYPE_NACK = 12;
 
     /** Highest frame type id of this version. */
     public static final byte MAX_TYPE = TYPE_NACK;
@@ -83,6 +88,9 @@ public final class FrameDescriptor
     public static final byte FLAG_RETRANSMIT = 0x04;
     /** A RESULT holds fewer than world-size contributions (bounded mode). */
     public static final byte FLAG_PARTIAL = 0x08;
+    /** Control frames of secret-protected jobs: the frame ends in a {@link FrameProof#LENGTH}-byte HMAC-SHA256 tag
+     * over every byte before it (this flag included), keyed with the job's secret. See {@link FrameProof}. */
+    public static final byte FLAG_PROOF = 0x10;
 
     // ---- codec ids (byte 3) ----
 
@@ -170,6 +178,7 @@ public final class FrameDescriptor
             case TYPE_ERROR: return "ERROR";
             case TYPE_RESEND: return "RESEND";
             case TYPE_GONE: return "GONE";
+            case TYPE_CHALLENGE: return "CHALLENGE";
             case TYPE_NACK: return "NACK";
             default: return "UNKNOWN(" + type + ")";
         }

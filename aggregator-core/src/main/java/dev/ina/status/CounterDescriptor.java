@@ -83,12 +83,34 @@ public enum CounterDescriptor
      */
     DROP_ENDED_JOB(35, "dropped: job ended"),
 
+    /** JOINs that proved a secret but carried no cookie, or an expired one, answered with a fresh CHALLENGE. */
+    CHALLENGES_SENT(36, "challenges sent"),
+    /** JOINs of secret-protected jobs whose proof and cookie verified: a holder of the secret, fresh. */
+    JOINS_PROVEN(37, "joins proven"),
+    /**
+     * Dropped: a control frame of a secret-protected job without a valid proof: a JOIN without one or with a
+     * wrong one (also with a proof for a job the aggregator holds no secret for), a JOIN whose cookie the
+     * aggregator did not make for its sender, a LEAVE or withdraw without one; at a worker, a JOIN_ACK, CHALLENGE,
+     * ERROR or ABORT that does not prove the job's secret.
+     */
+    DROP_PROOF(38, "dropped: proof"),
+    /** Dropped: a proven JOIN whose nonce an earlier process of that rank used, or that of a session that ended
+     * since: a replay. */
+    DROP_REPLAY(39, "dropped: replay"),
+    /** ERROR or CHALLENGE replies to JOINs that proved nothing, not sent because a rate limit was reached (per
+     * source or per engine thread), or because the reply would have been longer than the JOIN. */
+    REPLIES_LIMITED(40, "replies to unproven joins limited"),
+    /** Bytes of JOINs that proved nothing (no proof, a wrong one, no cookie, an open job's). */
+    UNPROVEN_BYTES_RECEIVED(41, "bytes received in unproven joins"),
+    /** Bytes of the replies to JOINs that proved nothing: never more than {@link #UNPROVEN_BYTES_RECEIVED}. */
+    UNPROVEN_BYTES_SENT(42, "bytes sent in replies to unproven joins"),
+
     /** NACK frames the aggregator sent: contributions it lacks (a rank's later chunk arrived, or the others' did
      * long enough ago), so the rank sends them again without waiting for a timeout. */
-    NACKS_SENT(36, "nacks sent"),
+    NACKS_SENT(43, "nacks sent"),
     /** Worker: header-only RESEND queries (is my chunk held, is its result ready?), after a timeout or when later
      * results arrived first. */
-    QUERIES(37, "queries sent");
+    QUERIES(44, "queries sent");
 
     private final int id;
     private final String label;

@@ -1,7 +1,9 @@
 package dev.ina.worker;
 
 import dev.ina.protocol.ControlFlyweight;
+import dev.ina.protocol.FrameProof;
 import dev.ina.protocol.JobSpec;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.concurrent.TimeUnit;
 
@@ -9,7 +11,9 @@ import java.util.concurrent.TimeUnit;
  * A worker's JOIN: sent, and repeated with back-off (10 ms doubling to 250 ms) until the aggregator acknowledges
  * that every rank has joined or the join timeout passes; followed to another engine thread's port when the
  * aggregator redirects; withdrawn (LEAVE without a token) when the worker gives up before the job started.
- * Single-threaded.
+ * With a job secret, the JOIN proves it and carries the cookie of the aggregator's last CHALLENGE (sent again at
+ * once when a CHALLENGE brings a new cookie), and only a JOIN_ACK or CHALLENGE that proves the secret back is
+ * accepted. Single-threaded.
  */
 final class JoinHandshake
 {
@@ -23,6 +27,11 @@ final class JoinHandshake
     private final long timeoutNs;
     private final StallReport stall;
     private final String host;
+    private final FrameProof proof;
+    private final UnsafeBuffer cookie = new UnsafeBuffer(new byte[ControlFlyweight.COOKIE_LENGTH]);
+    private final UnsafeBuffer lastCookie = new UnsafeBuffer(new byte[ControlFlyweight.COOKIE_LENGTH]);
+    private int unprovenReplies;
+    private long lastSendNs;
     private long deadlineNs;
     private long nextSendNs;
     private long retryNs;
@@ -35,8 +44,10 @@ final class JoinHandshake
         final int nonce,
         final long timeoutNs,
         final StallReport stall,
-        final String host)
+        final String host,
+        final FrameProof proof)
     {
+        this.proof = proof;
         this.proxy = proxy;
         this.spec = spec;
         this.rank = rank;
@@ -61,8 +72,37 @@ final class JoinHandshake
             " have not joined: start them with the same job id, world size and aggregator" :
             "no answer from the aggregator at " + stall.aggregator() + ": is it running and reachable " +
             "(address, port, firewall)?";
+        final String unproven = unprovenReplies == 0 ? "" : "; " + unprovenReplies + " replies that claimed to " +
+            "come from the aggregator did not prove the job's secret and were ignored: the aggregator holds another " +
+            "secret for this job than INA_SECRET or INA_SECRET_FILE gives (or the replies were forged)";
         return "not every rank joined within " + TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms (joinTimeoutNs, " +
-            "INA_JOIN_TIMEOUT_MS); " + detail;
+            "INA_JOIN_TIMEOUT_MS); " + detail + unproven;
+    }
+
+    /**
+     * Whether a control frame from the aggregator proves the job's secret.
+     *
+     * @return true if the job has a secret and the frame's proof verifies.
+     */
+    boolean isProven(final ControlFlyweight frame, final int length)
+    {
+        return proof != null && proof.verify(frame.buffer(), frame.offset(), length);
+    }
+
+    /**
+     * Whether the job has a secret.
+     */
+    boolean hasSecret()
+    {
+        return proof != null;
+    }
+
+    /**
+     * A reply was dropped because it did not prove the job's secret: told in the timeout message.
+     */
+    void onUnprovenReply()
+    {
+        unprovenReplies++;
     }
 
     void start(final long nowNs)
@@ -92,9 +132,11 @@ final class JoinHandshake
     }
 
     /**
-     * Whether a JOIN_ACK answers this JOIN: this rank and nonce, a token, and the spec this rank asked for.
+     * Whether a JOIN_ACK answers this JOIN: this rank and nonce, a token, the spec this rank asked for and, with a
+     * secret, a proof of it.
      *
-     * @return 0 if it does; -1 if it is for someone else (stale); 1 if it is for us but the spec differs.
+     * @return 0 if it does; -1 if it is for someone else (stale); 1 if it is for us but the spec differs; 2 if it
+     *         does not prove the job's secret.
      */
     int check(final ControlFlyweight ack, final int length)
     {
@@ -103,7 +145,46 @@ final class JoinHandshake
         {
             return -1;
         }
+        if (proof != null && !isProven(ack, length))
+        {
+            onUnprovenReply();
+            return 2;
+        }
         return spec.isSameJob(JobSpec.read(ack)) ? 0 : 1;
+    }
+
+    /**
+     * A CHALLENGE: with a proof of the job's secret and a new cookie, the cookie goes into the following JOINs,
+     * the first at once (at most one per 10 ms).
+     *
+     * @return 0 if taken; -1 if it is for another JOIN or brings no new cookie (stale); 1 if it does not prove
+     *         the job's secret.
+     */
+    int onChallenge(final ControlFlyweight challenge, final int length, final long nowNs)
+    {
+        if (!isForThisJoin(challenge) || length < ControlFlyweight.CHALLENGE_LENGTH)
+        {
+            return -1;
+        }
+        if (!isProven(challenge, length))
+        {
+            onUnprovenReply();
+            return 1;
+        }
+        challenge.buffer().getBytes(challenge.offset() + ControlFlyweight.CHALLENGE_COOKIE_OFFSET, lastCookie, 0,
+            ControlFlyweight.COOKIE_LENGTH);
+        if (lastCookie.compareTo(cookie) == 0)
+        {
+            return -1;
+        }
+        cookie.putBytes(0, lastCookie, 0, ControlFlyweight.COOKIE_LENGTH);
+        // Answer at once, but never faster than the shortest retry: a replayed CHALLENGE cannot make us flood.
+        nextSendNs = Math.min(nextSendNs, lastSendNs + RETRY_MIN_NS);
+        if (nowNs - nextSendNs >= 0)
+        {
+            send(nowNs);
+        }
+        return 0;
     }
 
     /**
@@ -145,6 +226,8 @@ final class JoinHandshake
     {
         stall.aggregator(host + ':' + redirectPort);
         redirectPort = 0;
+        // Each engine thread makes its own cookies.
+        cookie.setMemory(0, ControlFlyweight.COOKIE_LENGTH, (byte)0);
         retryNs = RETRY_MIN_NS;
         send(nowNs);
     }
@@ -162,7 +245,8 @@ final class JoinHandshake
 
     private void send(final long nowNs)
     {
-        proxy.join(spec, nonce);
+        proxy.join(spec, nonce, cookie);
+        lastSendNs = nowNs;
         nextSendNs = nowNs + retryNs;
         retryNs = Math.min(RETRY_MAX_NS, retryNs * 2);
     }

@@ -13,7 +13,9 @@ import static dev.ina.protocol.FrameDescriptor.HEADER_LENGTH;
  * Decodes the frames a worker receives and dispatches them to the part of the session they are for: results,
  * PENDING, NACK and GONE to the {@link ChunkStream}, JOIN_ACK and a join's PENDING or redirect to the
  * {@link JoinHandshake}, ERROR and ABORT to the session. What is malformed, foreign or stale is dropped and counted
- * by reason. Single-threaded.
+ * by reason. With a job secret, a JOIN_ACK or CHALLENGE must prove it, and so must an ERROR or ABORT once the job
+ * started (while joining, an ERROR without a proof is taken: the aggregator cannot prove anything to a rank whose
+ * secret it does not share, and the rank must learn why it was refused). Single-threaded.
  */
 final class WorkerAdapter
 {
@@ -91,9 +93,12 @@ final class WorkerAdapter
             case FrameDescriptor.TYPE_JOIN_ACK:
                 onJoinAck(length, nowNs);
                 break;
+            case FrameDescriptor.TYPE_CHALLENGE:
+                onChallenge(length, nowNs);
+                break;
             case FrameDescriptor.TYPE_ABORT:
             case FrameDescriptor.TYPE_ERROR:
-                onError(nowNs);
+                onError(length, nowNs);
                 break;
             default:
                 counters.increment(CounterDescriptor.DROP_TYPE);
@@ -105,10 +110,23 @@ final class WorkerAdapter
         final int check = session.state() == WorkerSession.State.JOINING ? join.check(in, length) : -1;
         if (check != 0)
         {
-            counters.increment(check < 0 ? CounterDescriptor.DROP_STALE : CounterDescriptor.DROP_CONTROL);
+            counters.increment(check < 0 ? CounterDescriptor.DROP_STALE :
+                check == 2 ? CounterDescriptor.DROP_PROOF : CounterDescriptor.DROP_CONTROL);
             return;
         }
         session.onJoined(in.sessionToken(), in.firstSequence(), nowNs);
+    }
+
+    private void onChallenge(final int length, final long nowNs)
+    {
+        final int taken = session.state() == WorkerSession.State.JOINING && join.hasSecret() ?
+            join.onChallenge(in, length, nowNs) : -1;
+        if (taken != 0)
+        {
+            counters.increment(taken < 0 ? CounterDescriptor.DROP_STALE : CounterDescriptor.DROP_PROOF);
+            return;
+        }
+        stall.heard(nowNs);
     }
 
     private void onPending(final long nowNs)
@@ -135,7 +153,7 @@ final class WorkerAdapter
         stall.heard(nowNs);
     }
 
-    private void onError(final long nowNs)
+    private void onError(final int length, final long nowNs)
     {
         final WorkerSession.State state = session.state();
         final int token = stream.token();
@@ -144,6 +162,13 @@ final class WorkerAdapter
             state == WorkerSession.State.NEW)
         {
             counters.increment(CounterDescriptor.DROP_STALE);
+            return;
+        }
+        if (join.hasSecret() && (token != 0 || in.hasFlag(FrameDescriptor.FLAG_PROOF)) && !join.isProven(in, length))
+        {
+            // A joined rank of a protected job takes only proven ends; a frame that claims a proof must have one.
+            join.onUnprovenReply();
+            counters.increment(CounterDescriptor.DROP_PROOF);
             return;
         }
         stall.heard(nowNs);

@@ -3,10 +3,12 @@ package dev.ina.worker;
 import dev.ina.api.ReduceStats;
 import dev.ina.protocol.ControlFlyweight;
 import dev.ina.protocol.FrameDescriptor;
+import dev.ina.protocol.FrameProof;
 import dev.ina.protocol.JobSpec;
 import dev.ina.status.CounterDescriptor;
 import dev.ina.status.Counters;
 import dev.ina.transport.FrameSender;
+import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -20,7 +22,9 @@ import static dev.ina.protocol.FrameDescriptor.HEADER_LENGTH;
  * Writes every frame a worker sends, one method per message, in place into the transport's memory
  * ({@link FrameSender#claim()}) where it lends some, and counts what was sent (chunk traffic also in the call's
  * {@link ReduceStats}). A CONTRIB is written in two steps: {@link #contribution} writes its header and returns the
- * buffer for the payload, {@link #sendContribution} sends it. Single-threaded.
+ * buffer for the payload, {@link #sendContribution} sends it. JOINs are padded to
+ * {@link ControlFlyweight#PADDED_JOIN_LENGTH}, so that the aggregator's replies fit; with a job secret, JOIN, LEAVE
+ * and withdraw carry a {@link FrameProof}. Single-threaded.
  */
 final class WorkerProxy
 {
@@ -32,6 +36,7 @@ final class WorkerProxy
     private final byte codec;
     private final int window;
     private final int windowShift;
+    private final FrameProof proof;
     private final ControlFlyweight out = new ControlFlyweight();
     private final UnsafeBuffer ownBuffer =
         new UnsafeBuffer(ByteBuffer.allocateDirect(FrameDescriptor.MAX_UDP_PAYLOAD_LENGTH));
@@ -39,10 +44,14 @@ final class WorkerProxy
     private MutableDirectBuffer buffer = ownBuffer;
     private boolean retransmit;
 
+    /**
+     * @param proof the job secret's prover, or null for a job without a secret.
+     */
     WorkerProxy(
         final FrameSender sender, final Counters counters, final ReduceStats stats, final int jobId, final int rank,
-        final JobSpec spec)
+        final JobSpec spec, final FrameProof proof)
     {
+        this.proof = proof;
         this.sender = sender;
         this.counters = counters;
         this.stats = stats;
@@ -54,13 +63,23 @@ final class WorkerProxy
     }
 
     /**
-     * JOIN: asks to join the job with this process's nonce and the job's spec.
+     * JOIN: asks to join the job with this process's nonce and the job's spec, padded to
+     * {@link ControlFlyweight#PADDED_JOIN_LENGTH}; with a secret, it carries the cookie of the last CHALLENGE and a
+     * proof.
+     *
+     * @param cookie {@link ControlFlyweight#COOKIE_LENGTH} bytes at offset 0, all zero before a CHALLENGE.
      */
-    void join(final JobSpec spec, final int nonce)
+    void join(final JobSpec spec, final int nonce, final DirectBuffer cookie)
     {
         header(FrameDescriptor.TYPE_JOIN, codec, 0).nonce(nonce);
         spec.writeTo(out);
-        send(ControlFlyweight.JOIN_LENGTH);
+        final int end = ControlFlyweight.PADDED_JOIN_LENGTH - (proof == null ? 0 : FrameProof.LENGTH);
+        buffer.setMemory(ControlFlyweight.COOKIE_OFFSET, end - ControlFlyweight.COOKIE_OFFSET, (byte)0);
+        if (proof != null)
+        {
+            buffer.putBytes(ControlFlyweight.COOKIE_OFFSET, cookie, 0, ControlFlyweight.COOKIE_LENGTH);
+        }
+        send(proven(end));
     }
 
     /**
@@ -69,7 +88,7 @@ final class WorkerProxy
     void leave(final int token, final int round)
     {
         header(FrameDescriptor.TYPE_LEAVE, FrameDescriptor.CODEC_NONE, 0).sessionToken(token).round(round);
-        send(HEADER_LENGTH);
+        send(proven(HEADER_LENGTH));
     }
 
     /**
@@ -78,7 +97,17 @@ final class WorkerProxy
     void withdraw(final int nonce)
     {
         header(FrameDescriptor.TYPE_LEAVE, FrameDescriptor.CODEC_NONE, 0).nonce(nonce);
-        send(HEADER_LENGTH);
+        send(proven(HEADER_LENGTH));
+    }
+
+    /**
+     * Appends the proof to the control frame written at offset 0, if the job has a secret.
+     *
+     * @return the frame's length.
+     */
+    private int proven(final int length)
+    {
+        return proof == null ? length : proof.sign(buffer, 0, length);
     }
 
     /**

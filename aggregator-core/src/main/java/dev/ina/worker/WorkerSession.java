@@ -5,6 +5,7 @@ import dev.ina.api.Mode;
 import dev.ina.api.ReduceOp;
 import dev.ina.api.ReduceStats;
 import dev.ina.config.WorkerConfig;
+import dev.ina.protocol.FrameProof;
 import dev.ina.protocol.JobSpec;
 import dev.ina.status.Counters;
 import dev.ina.transport.FrameHandler;
@@ -19,7 +20,9 @@ import java.nio.FloatBuffer;
  * a window of slots, and LEAVE. This class is the session's state machine and dispatches frames; the parts each do
  * one job: {@link JoinHandshake} joins, {@link ChunkStream} runs a call's chunks with a {@link ChunkWindow},
  * {@link ExponentAgreement}, {@link RetransmitTimer} ({@link RttEstimator}) and {@link CongestionControl}
- * ({@link AimdWindow}); {@link WorkerProxy} writes every frame; {@link StallReport} explains a timeout.
+ * ({@link AimdWindow}); {@link WorkerProxy} writes every frame; {@link StallReport} explains a timeout. With a job
+ * secret ({@link WorkerConfig#hasSecret()}) the session's control frames prove it and those it accepts from the
+ * aggregator must prove it back (see {@link dev.ina.protocol.ControlFlyweight}).
  * <p>
  * A call of {@code C} data chunks uses {@code H + C} consecutive sequence numbers. Scaled codecs first send
  * {@code H = min(window, C)} empty exponent-agreement chunks; every chunk {@code s} carries this rank's exponent
@@ -82,11 +85,12 @@ public final class WorkerSession implements FrameHandler
         this.config = config;
         final JobSpec spec = new JobSpec(config.codec(), config.worldSize(), config.window(),
             config.elementsPerPacket(), config.mode(), config.quorum(), config.deadlineNs(), config.adaptiveDeadline());
-        proxy = new WorkerProxy(sender, counters, stats, config.jobId(), config.rank(), spec);
+        final FrameProof proof = config.hasSecret() ? new FrameProof(config.secret()) : null;
+        proxy = new WorkerProxy(sender, counters, stats, config.jobId(), config.rank(), spec, proof);
         stall = new StallReport(config.worldSize(), config.maxRtoNs(),
             config.aggregatorHost() + ':' + config.aggregatorPort());
         join = new JoinHandshake(proxy, spec, config.rank(), nonce, config.joinTimeoutNs(), stall,
-            config.aggregatorHost());
+            config.aggregatorHost(), proof);
         final RttEstimator rtt = new RttEstimator(config.initialRtoNs(), config.minRtoNs(), config.maxRtoNs());
         final boolean bounded = config.mode() == Mode.BOUNDED;
         stream = new ChunkStream(spec, config.jobId(), config.rank(), config.timeoutNs(),

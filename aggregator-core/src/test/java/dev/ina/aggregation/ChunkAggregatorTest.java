@@ -18,6 +18,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 import static dev.ina.protocol.FrameDescriptor.TYPE_ABORT;
@@ -863,8 +864,8 @@ class ChunkAggregatorTest
     @Test
     void shouldRedirectAJoinToTheShardThatServesTheJobWhenThereAreSeveralThreads()
     {
-        aggregator = new ChunkAggregator(AggregatorConfig.builder().threads(2).build(), sender, counters, 42, 0,
-            new int[] {5000, 5001});
+        aggregator = new ChunkAggregator(AggregatorConfig.builder().threads(2).build(), sender, counters,
+            new Random(42), 0, new int[] {5000, 5001});
         final Frames odd = new Frames(JOB, Codec.FP32, 2, WINDOW, EPP);
         deliver(odd.join(1, nonce(1)), peer(1));
         final ControlFlyweight redirect = sender.last().header();

@@ -4,9 +4,15 @@ import dev.ina.api.Codec;
 import dev.ina.api.Mode;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,14 +43,20 @@ class SettingSourceTest
         Map.entry("INA_BIND", "127.0.0.2"),
         Map.entry("INA_BUSY_POLL", "true"),
         Map.entry("INA_CALLER_RUNS", "1"),
-        Map.entry("INA_TRANSPORT", "NIO"));
+        Map.entry("INA_TRANSPORT", "NIO"),
+        Map.entry("INA_SECRET", "a secret of the job, 32 bytes  "));
+    /** Settings whose every text is a value (a file name, a secret): they cannot fail to parse. */
+    private static final Set<String> FREE_TEXT = Set.of("INA_SECRET", "INA_SECRET_FILE", "INA_AGGREGATOR_SECRETS");
+    /** Worker settings that exclude one of {@link #WORKER_ENV}'s, read in {@code SecretsConfigTest}. */
+    private static final Set<String> TESTED_APART = Set.of("INA_SECRET_FILE");
 
     @Test
     void shouldReadEveryWorkerSettingFromItsVariableAndKeepItThroughToBuilder()
     {
         for (final Setting<?> setting : WorkerSettings.LIST.settings())
         {
-            assertTrue(setting.envName == null || WORKER_ENV.containsKey(setting.envName), setting.envName);
+            assertTrue(setting.envName == null || WORKER_ENV.containsKey(setting.envName) ||
+                TESTED_APART.contains(setting.envName), setting.envName);
         }
         final WorkerConfig config = WorkerConfig.fromSource(new SettingSource(WORKER_ENV, new Properties())).build();
         assertEquals("fe80::1", config.aggregatorHost());
@@ -68,6 +80,9 @@ class SettingSourceTest
         assertTrue(config.toString().startsWith("WorkerConfig{aggregator=[fe80::1]:4000, jobId=-7, rank=3, "),
             config.toString());
         assertTrue(config.toString().contains("deadline=2.5 ms") && config.toString().contains("joinTimeout=300000 ms"),
+            config.toString());
+        assertEquals("a secret of the job, 32 bytes", new String(config.secret(), StandardCharsets.UTF_8));
+        assertTrue(config.toString().contains("secret=(hidden)") && !config.toString().contains("32 bytes"),
             config.toString());
     }
 
@@ -129,7 +144,7 @@ class SettingSourceTest
         {
             for (final Setting<?> setting : list.settings())
             {
-                if (setting.envName == null)
+                if (setting.envName == null || FREE_TEXT.contains(setting.envName))
                 {
                     continue;
                 }
@@ -171,8 +186,12 @@ class SettingSourceTest
     }
 
     @Test
-    void shouldReadEveryAggregatorSettingAndNameTheVariableInBuildErrors()
+    void shouldReadEveryAggregatorSettingAndNameTheVariableInBuildErrors() throws IOException
     {
+        final Path secrets = Files.createTempFile("ina-secrets-", ".txt",
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(secrets, "7 0123456789abcdef0123456789abcdef\n");
+        secrets.toFile().deleteOnExit();
         final Map<String, String> env = new HashMap<>(Map.of(
             "INA_BIND", "127.0.0.1",
             "INA_PORT", "0",
@@ -182,6 +201,9 @@ class SettingSourceTest
             "INA_JOB_IDLE_TIMEOUT_MS", "1200000",
             "INA_BUSY_POLL", "no",
             "INA_TRANSPORT", "epoll"));
+        env.put("INA_AGGREGATOR_SECRETS", secrets.toString());
+        env.put("INA_REQUIRE_SECRET", "yes");
+        env.put("INA_UNPROVEN_REPLY_RATE", "50");
         for (final Setting<?> setting : AggregatorSettings.LIST.settings())
         {
             assertTrue(setting.envName == null || env.containsKey(setting.envName), setting.envName);
@@ -196,6 +218,10 @@ class SettingSourceTest
         assertEquals(TransportKind.EPOLL, config.transport());
         assertEquals(config.toString(), config.toBuilder().build().toString());
         assertTrue(config.toString().contains("poolBytes=8 MiB"), config.toString());
+        assertEquals(secrets.toString(), config.secretsFile());
+        assertTrue(config.jobSecrets().contains(7) && config.jobSecrets().size() == 1 && config.requireSecret());
+        assertEquals(50, config.unprovenReplyRate());
+        assertTrue(!config.toString().contains("0123456789abcdef"), config.toString());
 
         env.put("INA_PORT", "70000");
         final IllegalArgumentException port = assertThrows(IllegalArgumentException.class,

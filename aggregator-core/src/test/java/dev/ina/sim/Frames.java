@@ -3,8 +3,10 @@ package dev.ina.sim;
 import dev.ina.api.Codec;
 import dev.ina.protocol.ControlFlyweight;
 import dev.ina.protocol.FrameDescriptor;
+import dev.ina.protocol.FrameProof;
 import dev.ina.protocol.RankBitmap;
 import dev.ina.protocol.HeaderFlyweight;
+import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
@@ -77,7 +79,7 @@ public final class Frames
     }
 
     /**
-     * A JOIN with this job's parameters.
+     * A JOIN with this job's parameters, padded to {@link ControlFlyweight#PADDED_JOIN_LENGTH} as workers send it.
      *
      * @param rank  rank.
      * @param nonce the worker's nonce.
@@ -85,11 +87,73 @@ public final class Frames
      */
     public UnsafeBuffer join(final int rank, final int nonce)
     {
-        final UnsafeBuffer frame = new UnsafeBuffer(new byte[ControlFlyweight.JOIN_LENGTH]);
+        return join(rank, nonce, ControlFlyweight.PADDED_JOIN_LENGTH);
+    }
+
+    /**
+     * A JOIN with this job's parameters, of a given length (zero padding after the parameters).
+     *
+     * @param rank   rank.
+     * @param nonce  the worker's nonce.
+     * @param length at least {@link ControlFlyweight#JOIN_LENGTH}.
+     * @return the frame.
+     */
+    public UnsafeBuffer join(final int rank, final int nonce, final int length)
+    {
+        final UnsafeBuffer frame = new UnsafeBuffer(new byte[length]);
         final ControlFlyweight f = header(frame);
         f.writeHeader(FrameDescriptor.TYPE_JOIN, codec.id()).jobId(jobId).rank(rank).round(nonce);
         f.worldSize(worldSize).window(window).elementsPerPacket(elementsPerPacket).mode(0);
         return frame;
+    }
+
+    /**
+     * A JOIN that proves a secret, as a worker with one sends it: padded to
+     * {@link ControlFlyweight#PADDED_JOIN_LENGTH} with the proof at the end.
+     *
+     * @param rank   rank.
+     * @param nonce  the worker's nonce.
+     * @param cookie a CHALLENGE's cookie ({@link ControlFlyweight#COOKIE_LENGTH} bytes at offset 0), or null for
+     *               none (zeros).
+     * @param secret the job's secret.
+     * @return the frame.
+     */
+    public UnsafeBuffer provenJoin(final int rank, final int nonce, final DirectBuffer cookie, final byte[] secret)
+    {
+        final UnsafeBuffer join = join(rank, nonce, ControlFlyweight.PADDED_JOIN_LENGTH - FrameProof.LENGTH);
+        if (cookie != null)
+        {
+            join.putBytes(ControlFlyweight.COOKIE_OFFSET, cookie, 0, ControlFlyweight.COOKIE_LENGTH);
+        }
+        return prove(join, secret);
+    }
+
+    /**
+     * A copy of a frame with a proof of a secret appended (and {@link FrameDescriptor#FLAG_PROOF} set).
+     *
+     * @param frame  the frame, its capacity its length.
+     * @param secret the secret.
+     * @return a new buffer, {@link FrameProof#LENGTH} bytes longer.
+     */
+    public static UnsafeBuffer prove(final UnsafeBuffer frame, final byte[] secret)
+    {
+        final UnsafeBuffer proven = new UnsafeBuffer(new byte[frame.capacity() + FrameProof.LENGTH]);
+        proven.putBytes(0, frame, 0, frame.capacity());
+        new FrameProof(secret).sign(proven, 0, frame.capacity());
+        return proven;
+    }
+
+    /**
+     * The cookie a CHALLENGE carries.
+     *
+     * @param challenge the CHALLENGE frame.
+     * @return a new buffer of {@link ControlFlyweight#COOKIE_LENGTH} bytes.
+     */
+    public static UnsafeBuffer cookieOf(final UnsafeBuffer challenge)
+    {
+        final UnsafeBuffer cookie = new UnsafeBuffer(new byte[ControlFlyweight.COOKIE_LENGTH]);
+        cookie.putBytes(0, challenge, ControlFlyweight.CHALLENGE_COOKIE_OFFSET, ControlFlyweight.COOKIE_LENGTH);
+        return cookie;
     }
 
     /**
@@ -316,6 +380,39 @@ public final class Frames
     {
         final UnsafeBuffer frame = new UnsafeBuffer(new byte[FrameDescriptor.HEADER_LENGTH]);
         dataHeader(frame, FrameDescriptor.TYPE_NACK, token, rank, round, sequence, count).contributors(retryAfterUs);
+        return frame;
+    }
+
+    /**
+     * A CHALLENGE as the aggregator sends it (proven with a secret).
+     *
+     * @param rank   rank addressed.
+     * @param nonce  that rank's nonce.
+     * @param cookie any {@link ControlFlyweight#COOKIE_LENGTH} bytes.
+     * @param secret the job's secret.
+     * @return the frame.
+     */
+    public UnsafeBuffer challenge(final int rank, final int nonce, final byte[] cookie, final byte[] secret)
+    {
+        final UnsafeBuffer frame = new UnsafeBuffer(new byte[ControlFlyweight.CHALLENGE_LENGTH - FrameProof.LENGTH]);
+        header(frame).writeHeader(FrameDescriptor.TYPE_CHALLENGE, FrameDescriptor.CODEC_NONE).jobId(jobId)
+            .rank(rank).round(nonce);
+        frame.putBytes(ControlFlyweight.CHALLENGE_COOKIE_OFFSET, cookie);
+        return prove(frame, secret);
+    }
+
+    /**
+     * A LEAVE without a token: withdraws a JOIN.
+     *
+     * @param rank  rank withdrawing.
+     * @param nonce the nonce it joined with.
+     * @return the frame.
+     */
+    public UnsafeBuffer withdraw(final int rank, final int nonce)
+    {
+        final UnsafeBuffer frame = new UnsafeBuffer(new byte[FrameDescriptor.HEADER_LENGTH]);
+        header(frame).writeHeader(FrameDescriptor.TYPE_LEAVE, FrameDescriptor.CODEC_NONE).jobId(jobId).rank(rank)
+            .round(nonce);
         return frame;
     }
 

@@ -105,7 +105,8 @@ class WorkerSessionTest
         assertEquals(5, join.elementsPerPacket());
         assertEquals(0, join.mode());
         assertEquals(Codec.FIXED32.id(), join.codec());
-        assertEquals(ControlFlyweight.JOIN_LENGTH, sender.last().length());
+        assertEquals(ControlFlyweight.PADDED_JOIN_LENGTH, sender.last().length(), "a JOIN is padded so that every " +
+            "reply fits in as many bytes");
 
         final List<Long> sendTimes = new ArrayList<>();
         sendTimes.add(t0);

@@ -2,6 +2,7 @@ package dev.ina.aggregator;
 
 import dev.ina.aggregation.ChunkAggregator;
 import dev.ina.config.AggregatorConfig;
+import dev.ina.config.JobSecrets;
 import dev.ina.protocol.FrameDescriptor;
 import dev.ina.status.Counters;
 import dev.ina.internal.netty.DatagramChannels;
@@ -35,19 +36,22 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  * Datagrams are received with UDP GRO where the kernel offers it (a sender's datagrams coalesced into one read),
  * else in batches (recvmmsg with native epoll), straight into the engine; results are batched and flushed once per
- * read batch (sendmmsg), each rank's consecutive results as one UDP GSO send where supported. Thread safe: every
- * method may be called from any thread.
+ * read batch (sendmmsg), each rank's consecutive results as one UDP GSO send where supported. With a secrets file
+ * ({@link AggregatorConfig#secretsFile()}), the file is checked once a second and read again when it changes.
+ * Thread safe: every method may be called from any thread.
  */
 public final class AggregatorServer implements AutoCloseable
 {
     private static final int RECEIVE_BATCH = 16;
     private static final int MAX_PEERS = 1 << 16;
     private static final long TICK_NS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long SECRETS_CHECK_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final AggregatorConfig config;
     private final EventLoops loops;
     private final Shard[] shards;
     private final Counters counters;
+    private final ScheduledFuture<?> secretsCheck;
     private volatile boolean closed;
 
     /** One engine thread: its socket, engine, sender and counters. */
@@ -96,7 +100,8 @@ public final class AggregatorServer implements AutoCloseable
         {
             sender = new NettyFrameSender(channel, peers, config.sendLoss());
             channel.closeFuture().addListener(closed -> sender.close());
-            engine = new ChunkAggregator(config, sender, counters, new SecureRandom().nextLong(), index, ports);
+            // Session tokens and cookie keys must be unguessable: a member of one job must not predict another's.
+            engine = new ChunkAggregator(config, sender, counters, new SecureRandom(), index, ports);
             final EventLoop loop = channel.eventLoop();
             // Publish engine and sender to the event loop before the first datagram is handled.
             loop.execute(() -> channel.config().setAutoRead(true));
@@ -140,6 +145,27 @@ public final class AggregatorServer implements AutoCloseable
             shards[i].start(config, i, ports);
         }
         counters = Counters.sumOf(parts);
+        secretsCheck = config.secretsFile() == null ? null : watchSecrets(config);
+    }
+
+    /**
+     * Checks the secrets file once a second on the first engine thread, and hands new secrets to every engine on
+     * its own thread.
+     */
+    private ScheduledFuture<?> watchSecrets(final AggregatorConfig config)
+    {
+        final SecretsFileWatcher watcher = new SecretsFileWatcher(config.secretsFile(), "INA_AGGREGATOR_SECRETS");
+        return shards[0].channel.eventLoop().scheduleAtFixedRate(() ->
+        {
+            final JobSecrets secrets = watcher.poll();
+            if (secrets != null)
+            {
+                for (final Shard shard : shards)
+                {
+                    shard.channel.eventLoop().execute(() -> shard.engine.jobSecrets(secrets));
+                }
+            }
+        }, SECRETS_CHECK_NS, SECRETS_CHECK_NS, TimeUnit.NANOSECONDS);
     }
 
     private static int resolve(
@@ -304,6 +330,10 @@ public final class AggregatorServer implements AutoCloseable
             return;
         }
         closed = true;
+        if (secretsCheck != null)
+        {
+            secretsCheck.cancel(false);
+        }
         for (final Shard shard : shards)
         {
             shard.tick.cancel(false);

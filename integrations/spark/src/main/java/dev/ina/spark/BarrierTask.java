@@ -4,7 +4,7 @@ import dev.ina.aggregator.AggregatorServer;
 import dev.ina.client.Collective;
 import dev.ina.config.AggregatorConfig;
 import dev.ina.config.WorkerConfig;
-import dev.ina.transport.netty.JvmFlags;
+import dev.ina.internal.netty.JvmFlags;
 import org.apache.spark.BarrierTaskContext;
 
 import java.io.Serializable;

@@ -1,6 +1,6 @@
 package dev.ina.spark.example;
 
-import dev.ina.transport.netty.JvmFlags;
+import dev.ina.internal.netty.JvmFlags;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
