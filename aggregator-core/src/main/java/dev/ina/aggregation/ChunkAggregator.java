@@ -36,6 +36,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
     private final Counters counters;
     private final JobRegistry registry;
     private final DataPlane dataPlane;
+    private final ControlBatch control;
     private final HeaderFlyweight in = new HeaderFlyweight();
     private final ControlFlyweight inControl = new ControlFlyweight();
     private boolean housekeepingScheduled;
@@ -82,7 +83,8 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
         final AggregatorProxy proxy = new AggregatorProxy(sender, counters);
         this.registry = new JobRegistry(config, proxy, counters, random, shard, shardPorts);
         proxy.jobLookup(registry);
-        this.dataPlane = new DataPlane(proxy, counters);
+        this.control = new ControlBatch(proxy);
+        this.dataPlane = new DataPlane(proxy, control, counters);
     }
 
     /**
@@ -195,7 +197,7 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
      * their slots.
      *
      * @param nowNs current time.
-     * @return number of chunks finished and jobs ended.
+     * @return chunks finished, sets NACKed and jobs ended: when not 0, frames were written.
      */
     public int doWork(final long nowNs)
     {
@@ -211,7 +213,29 @@ public final class ChunkAggregator implements FrameHandler, AutoCloseable
             nextHousekeepingNs = nowNs + HOUSEKEEPING_INTERVAL_NS;
             work += registry.expire(nowNs);
         }
+        control.flush();
         return work;
+    }
+
+    /**
+     * Batch the loss-recovery frames (NACKs, PENDING to held ranks) raised while a batch of datagrams is handled,
+     * and write them in {@link #flushBatch()}, after the batch's results: each rank's results then leave back to
+     * back, one UDP GSO send, and NACKs merge. For a transport that calls {@link #flushBatch()} after every batch
+     * of reads ({@link #doWork} flushes by itself). Off by default: every frame goes at once.
+     *
+     * @param batching whether to batch.
+     */
+    public void batchControlFrames(final boolean batching)
+    {
+        control.batching(batching);
+    }
+
+    /**
+     * Writes the loss-recovery frames the last batch raised (see {@link #batchControlFrames(boolean)}).
+     */
+    public void flushBatch()
+    {
+        control.flush();
     }
 
     /**

@@ -29,10 +29,12 @@ final class DataPlane
     private static final int MAX_NACK_BACK_OFF_SHIFT = 6;
 
     private final AggregatorProxy proxy;
+    private final ControlBatch control;
     private final Counters counters;
 
-    DataPlane(final AggregatorProxy proxy, final Counters counters)
+    DataPlane(final AggregatorProxy proxy, final ControlBatch control, final Counters counters)
     {
+        this.control = control;
         this.proxy = proxy;
         this.counters = counters;
     }
@@ -136,7 +138,7 @@ final class DataPlane
             if (job.isBounded() || delta == 2 * job.spec.window() && !sets.isOpen(set))
             {
                 // The chunk has not started here: the rank's contribution was lost. Ask for it.
-                proxy.nack(job, sequence, 1, in.round(), 0, rank, peer);
+                control.nack(job, sequence, 1, in.round(), 0, rank);
             }
             else
             {
@@ -150,7 +152,7 @@ final class DataPlane
         }
         else if (sets.isDone(set) && (job.isBounded() || sets.hasContributed(set, rank)))
         {
-            resendResult(job, set, peer);
+            resendResult(job, set, rank);
         }
         else if (job.anyLeft() && !job.isBounded())
         {
@@ -159,7 +161,7 @@ final class DataPlane
         else
         {
             // Open, or done without this rank: the bitmap tells the rank whether to send its payload again.
-            proxy.pending(job, set, rank, peer, nextUpdateNs(job, set, nowNs));
+            control.pending(job, set, rank, nextUpdateNs(job, set, nowNs));
         }
     }
 
@@ -205,6 +207,7 @@ final class DataPlane
         int work = 0;
         final SlotSets sets = job.sets;
         final long nackDelayNs = job.nackDelayNs();
+        int oldest = -1;
         for (int set = 0, n = sets.sets(); set < n; set++)
         {
             if (!sets.isOpen(set))
@@ -216,10 +219,17 @@ final class DataPlane
                 finish(job, set, nowNs);
                 work++;
             }
-            else if (sets.contributors(set) > 0 && nowNs - sets.lastNs(set) >= nackDelayNs &&
+            else if (oldest < 0 || FrameDescriptor.compareSequence(sets.sequence(set), sets.sequence(oldest)) < 0)
+            {
+                oldest = set;
+            }
+        }
+        for (int set = 0, n = sets.sets(); set < n; set++)
+        {
+            if (sets.isOpen(set) && sets.contributors(set) > 0 && nowNs - sets.lastNs(set) >= nackDelayNs &&
                 nowNs - sets.nextNackNs(set) >= 0)
             {
-                nackMissing(job, set, nackDelayNs, nowNs);
+                nackMissing(job, set, set == oldest, nackDelayNs, nowNs);
                 work++;
             }
         }
@@ -236,7 +246,7 @@ final class DataPlane
             if (sets.isDone(set))
             {
                 // The rank missed the result: send the kept result to it alone.
-                resendResult(job, set, peer);
+                resendResult(job, set, rank);
             }
             else if (job.anyLeft() && !job.isBounded())
             {
@@ -244,7 +254,7 @@ final class DataPlane
             }
             else if ((in.flags() & FLAG_RETRANSMIT) != 0)
             {
-                proxy.pending(job, set, rank, peer, nextUpdateNs(job, set, nowNs));
+                control.pending(job, set, rank, nextUpdateNs(job, set, nowNs));
             }
             else
             {
@@ -258,7 +268,7 @@ final class DataPlane
             // catch up. An adaptive deadline learns how long the chunk would have needed to include it.
             counters.increment(CounterDescriptor.DROP_LATE);
             job.deadline.record(nowNs - sets.quorumNs(set));
-            proxy.result(job, set, peer);
+            control.result(job, set, rank);
             return;
         }
         if (sets.isGivenUp(set))
@@ -298,6 +308,7 @@ final class DataPlane
         final long nowNs)
     {
         job.sets.add(set, rank, in.buffer(), in.payloadOffset(), count, in.exponent(), in.nextExponent(), nowNs);
+        job.sent(rank, in.sequence());
         counters.increment(CounterDescriptor.CONTRIBUTIONS);
         if (job.mayFinish(set, nowNs))
         {
@@ -313,8 +324,8 @@ final class DataPlane
 
     /**
      * A rank sends its chunks in sequence order, so when its chunk {@code sequence} arrives, open sets of the
-     * chunks just before it that lack its contribution lost it: NACK them at once (one frame for the run), and tell
-     * their contributors they are held, so that they wait instead of asking.
+     * chunks just before it that lack its contribution lost it: NACK them at once (one frame for the run). The
+     * ranks waiting for those chunks give the repair a round trip before they ask.
      */
     private void nackGap(final Job job, final int sequence, final int rank, final int peer, final long nowNs)
     {
@@ -332,11 +343,10 @@ final class DataPlane
             first = previous;
             round = sets.round(set);
             sets.nacked(set, nowNs, job.nackDelayNs());
-            proxy.pendingToContributors(job, set, job.nackDelayNs());
         }
         if (first != sequence)
         {
-            proxy.nack(job, first, sequence - first, round, 0, rank, peer);
+            control.nack(job, first, sequence - first, round, 0, rank);
         }
     }
 
@@ -384,18 +394,22 @@ final class DataPlane
     }
 
     /**
-     * Sends a NACK to every rank still waited for that has not contributed to an open set, and PENDING to those
-     * that have.
+     * NACKs the ranks still waited for that have sent later chunks but not this one, and, for the oldest open set,
+     * sends PENDING to those it holds.
      */
-    private void nackMissing(final Job job, final int set, final long nackDelayNs, final long nowNs)
+    private void nackMissing(
+        final Job job, final int set, final boolean oldest, final long nackDelayNs, final long nowNs)
     {
         final SlotSets sets = job.sets;
         final int sequence = sets.sequence(set);
         for (int r = 0, worldSize = job.worldSize(); r < worldSize; r++)
         {
-            if (!sets.hasContributed(set, r) && job.isPresent(r))
+            // Only a rank that has sent every chunk before this one may have lost it (a later one: its NACK or
+            // repair was lost too; the one just before: this may be the last it could send). A rank further behind
+            // is slow, not lossy: it is not asked.
+            if (!sets.hasContributed(set, r) && job.isPresent(r) && job.hasSentBeyond(r, sequence - 2))
             {
-                proxy.nack(job, sequence, 1, sets.round(set), 0, r, job.peerOf(r));
+                control.nack(job, sequence, 1, sets.round(set), 0, r);
             }
         }
         long retryNs = nackDelayNs << Math.min(sets.nackRounds(set), MAX_NACK_BACK_OFF_SHIFT);
@@ -405,7 +419,12 @@ final class DataPlane
             retryNs = Math.min(retryNs, job.deadline.deadlineNs());
         }
         sets.nacked(set, nowNs, retryNs);
-        proxy.pendingToContributors(job, set, retryNs);
+        if (oldest || job.isBounded())
+        {
+            // The oldest open chunk is the one the waiting ranks time: tell them they are held, and until when. In
+            // bounded mode every waiting chunk hears, so that no rank gives up a chunk that is only waiting.
+            control.pendingToContributors(job, set, retryNs);
+        }
     }
 
     /**
@@ -456,9 +475,9 @@ final class DataPlane
         }
     }
 
-    private void resendResult(final Job job, final int set, final int peer)
+    private void resendResult(final Job job, final int set, final int rank)
     {
-        proxy.result(job, set, peer);
+        control.result(job, set, rank);
         counters.increment(CounterDescriptor.RESULTS_RESENT);
     }
 

@@ -35,6 +35,8 @@ final class Job
 
     private final int[] rankPeer;
     private final int[] rankNonce;
+    private final int[] highestSent;
+    private final boolean[] hasSent;
     private final int[] rankJoinLength;
     private final RankBitmap joined;
     private final RankBitmap left;
@@ -56,6 +58,8 @@ final class Job
         final int worldSize = spec.worldSize();
         rankPeer = new int[worldSize];
         rankNonce = new int[worldSize];
+        highestSent = new int[worldSize];
+        hasSent = new boolean[worldSize];
         rankJoinLength = new int[worldSize];
         joined = new RankBitmap(worldSize);
         left = new RankBitmap(worldSize);
@@ -236,6 +240,26 @@ final class Job
     boolean isPresent(final int rank)
     {
         return presence == null ? !left.has(rank) : presence.isPresent(rank);
+    }
+
+    /**
+     * A rank's contribution to a chunk arrived: the highest chunk each rank has sent.
+     */
+    void sent(final int rank, final int sequence)
+    {
+        if (!hasSent[rank] || sequence - highestSent[rank] > 0)
+        {
+            hasSent[rank] = true;
+            highestSent[rank] = sequence;
+        }
+    }
+
+    /**
+     * Whether a rank has sent a chunk after {@code sequence}: it sent that one too, in order.
+     */
+    boolean hasSentBeyond(final int rank, final int sequence)
+    {
+        return hasSent[rank] && highestSent[rank] - sequence > 0;
     }
 
     /**

@@ -12,11 +12,11 @@ import java.util.concurrent.TimeUnit;
  *     <li>A PENDING with this rank's bit: the chunk is held; it waits for its result, and does not ask before the
  *     aggregator's next word about it, which the PENDING announces.</li>
  *     <li>The oldest chunk in flight with no word about it for the {@link RetransmitTimer}'s timeout (counted from
- *     when it became the oldest), or with later results in first ({@value #FAST_QUERY_THRESHOLD}, as TCP's fast
- *     retransmit, unless the aggregator said it holds it): a header-only query (RESEND), which the result, a
- *     PENDING or a NACK answers. Only the oldest chunk is timed, as TCP times the oldest unacknowledged segment: the
- *     aggregator NACKs the contributions it lacks. A chunk the aggregator deferred (a NACK with a retry time) goes
- *     again at that time.</li>
+ *     when it became the oldest), or with later results in first ({@value #FAST_QUERY_THRESHOLD}, for twice the
+ *     smallest round trip, as TCP's RACK, unless the aggregator said it holds it): a header-only query (RESEND),
+ *     which the result, a PENDING or a NACK answers. Only the oldest chunk is timed, as TCP times the oldest
+ *     unacknowledged segment: the aggregator NACKs the contributions it lacks. A chunk the aggregator deferred (a
+ *     NACK with a retry time) goes again at that time.</li>
  * </ul>
  * Random loss does not shrink the window: the {@link CongestionControl} hears of a loss episode only when losses
  * come in runs (consecutive chunks, as a full queue drops them) or the aggregator went silent. A timeout backs off
@@ -42,6 +42,8 @@ final class LossRecovery
     private long nextCheckNs;
     private int lowestSeen;
     private long lowestSinceNs;
+    private boolean aheadSeen;
+    private long aheadSinceNs;
     private int lastLost;
     private boolean anyLost;
     private long nackDelayHintNs;
@@ -76,6 +78,7 @@ final class LossRecovery
         nextCheckNs = nowNs + timer.firstTimeoutNs();
         lowestSeen = base;
         lowestSinceNs = nowNs;
+        aheadSeen = false;
         anyLost = false;
     }
 
@@ -175,14 +178,39 @@ final class LossRecovery
             // The oldest chunk's timeout runs from when it became the oldest: until then, older ones held it up.
             lowestSeen = sequence;
             lowestSinceNs = nowNs;
+            aheadSeen = false;
             nextCheckNs = Math.min(nextCheckNs, nowNs + timer.timeoutNs(window.retries(sequence)));
         }
-        if (window.receivedAhead() >= FAST_QUERY_THRESHOLD && !window.isReceived(sequence) &&
-            !window.isQueried(sequence) && window.state(sequence) == ChunkWindow.UNKNOWN)
+        if (!aheadSeen && window.receivedAhead() > 0)
         {
-            sender.query(sequence, nowNs);
-            window.queried(sequence);
+            aheadSeen = true;
+            aheadSinceNs = nowNs;
         }
+        fastQuery(nowNs);
+    }
+
+    /**
+     * Results of later chunks have been coming in for a while and the oldest chunk's has not: ask about it, once
+     * per transmission (unless the aggregator said it holds it: then it waits for a slower rank). "A while" is
+     * twice the smallest round trip, the time a NACK takes to repair another rank's lost contribution, so that a
+     * repair under way is not mistaken for a lost result (as TCP's RACK waits a reordering window).
+     */
+    private void fastQuery(final long nowNs)
+    {
+        final int sequence = window.lowest();
+        if (!aheadSeen || window.receivedAhead() < FAST_QUERY_THRESHOLD || window.isReceived(sequence) ||
+            window.isQueried(sequence) || window.state(sequence) != ChunkWindow.UNKNOWN)
+        {
+            return;
+        }
+        final long dueNs = aheadSinceNs + Math.max(MIN_RESEND_INTERVAL_NS, 2 * rtt.minRttNs());
+        if (nowNs - dueNs < 0)
+        {
+            nextCheckNs = Math.min(nextCheckNs, dueNs);
+            return;
+        }
+        sender.query(sequence, nowNs);
+        window.queried(sequence);
     }
 
     /**
@@ -198,6 +226,7 @@ final class LossRecovery
         {
             return 0;
         }
+        fastQuery(nowNs);
         int work = 0;
         long earliestNs = nowNs + timer.maxTimeoutNs();
         final int lowest = window.lowest();

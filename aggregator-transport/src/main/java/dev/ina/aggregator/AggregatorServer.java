@@ -72,7 +72,11 @@ public final class AggregatorServer implements AutoCloseable
                     (frame, offset, length, peer, nowNs) -> engine.onFrame(frame, offset, length, peer, nowNs),
                     (address, frame, length) -> resolve(peers, address, frame, length),
                     config.receiveLoss(),
-                    () -> sender.flush(),
+                    () ->
+                    {
+                        engine.flushBatch();
+                        sender.flush();
+                    },
                     counters,
                     new LoggingErrorHandler("dev.ina.aggregator", "the aggregation engine")))
                 // Reads start once the engine exists (see start).
@@ -102,6 +106,8 @@ public final class AggregatorServer implements AutoCloseable
             channel.closeFuture().addListener(closed -> sender.close());
             // Session tokens and cookie keys must be unguessable: a member of one job must not predict another's.
             engine = new ChunkAggregator(config, sender, counters, new SecureRandom(), index, ports);
+            // Each batch of reads ends with flushBatch: a batch's results leave before its NACKs, in runs.
+            engine.batchControlFrames(true);
             final EventLoop loop = channel.eventLoop();
             // Publish engine and sender to the event loop before the first datagram is handled.
             loop.execute(() -> channel.config().setAutoRead(true));
